@@ -1,0 +1,1 @@
+"""Users, roles, password login, access/refresh tokens and their revocation."""

@@ -1,0 +1,110 @@
+"""JWT set-up and the `roles_required` decorator every endpoint states its roles with."""
+
+from __future__ import annotations
+
+import functools
+from copy import deepcopy
+
+from flask import Flask, current_app
+from flask_jwt_extended import JWTManager, current_user, verify_jwt_in_request
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
+
+from accounts import service
+from api.errors import error_response
+from models import Role, User
+
+jwt = JWTManager()
+limiter = Limiter(key_func=get_remote_address, default_limits=[], headers_enabled=True)
+
+BEARER_SECURITY = [{"bearerAuth": []}]
+
+
+def _db():
+    return current_app.extensions["fieldrep_db"]
+
+
+def init_auth(app: Flask) -> None:
+    jwt.init_app(app)
+    limiter.init_app(app)
+
+    @jwt.user_identity_loader
+    def _identity(user: User) -> str:
+        return str(user.id)
+
+    @jwt.additional_claims_loader
+    def _claims(user: User) -> dict:
+        return {"role": user.role.value}
+
+    @jwt.user_lookup_loader
+    def _lookup(_header, payload) -> User | None:
+        user = _db().session.get(User, int(payload["sub"]))
+        return user if user is not None and user.is_active else None
+
+    @jwt.token_in_blocklist_loader
+    def _revoked(_header, payload) -> bool:
+        return service.is_token_revoked(_db().session, payload["jti"])
+
+    @jwt.expired_token_loader
+    def _expired(_header, _payload):
+        return error_response(401, "token_expired", "The access token has expired; refresh it or log in again.")
+
+    @jwt.invalid_token_loader
+    def _invalid(reason: str):
+        return error_response(401, "invalid_token", f"The token is not valid: {reason}.")
+
+    @jwt.unauthorized_loader
+    def _missing(reason: str):
+        return error_response(401, "unauthorized", f"Log in first: {reason}.")
+
+    @jwt.revoked_token_loader
+    def _revoked_answer(_header, _payload):
+        return error_response(401, "token_revoked", "The token was revoked (logged out); log in again.")
+
+    @jwt.user_lookup_error_loader
+    def _no_user(_header, _payload):
+        return error_response(401, "user_inactive", "The account is deactivated or no longer exists.")
+
+    @jwt.needs_fresh_token_loader
+    def _not_fresh(_header, _payload):
+        return error_response(401, "fresh_login_required", "Log in again with your password.")
+
+    @jwt.token_verification_failed_loader
+    def _failed(_header, _payload):
+        return error_response(401, "invalid_token", "The token is not valid.")
+
+
+def _document(wrapper, roles: tuple[Role, ...]):
+    apidoc = deepcopy(getattr(wrapper, "_apidoc", {}))
+    manual = apidoc.setdefault("manual_doc", {})
+    manual["security"] = BEARER_SECURITY
+    names = ", ".join(role.value for role in roles)
+    manual["description"] = (manual.get("description", "") + f"\n\nRoles: {names}.").strip()
+    responses = manual.setdefault("responses", {})
+    responses.setdefault(401, {"description": "Not logged in, or the token expired or was revoked"})
+    responses.setdefault(403, {"description": f"Only for: {names}"})
+    wrapper._apidoc = apidoc
+
+
+def roles_required(*roles: Role | str):
+    """Admit only a logged-in, active user with one of `roles`; 401 otherwise, 403 for another role."""
+    allowed = tuple(Role(role) for role in roles)
+
+    def decorator(view):
+        @functools.wraps(view)
+        def wrapper(*args, **kwargs):
+            verify_jwt_in_request()
+            if current_user.role not in allowed:
+                return error_response(
+                    403, "forbidden", f"This needs one of the roles: {', '.join(r.value for r in allowed)}."
+                )
+            return view(*args, **kwargs)
+
+        _document(wrapper, allowed)
+        return wrapper
+
+    return decorator
+
+
+ALL_ROLES = tuple(Role)
+STAFF_ROLES = (Role.qa, Role.support, Role.manager)

@@ -1,0 +1,1 @@
+"""HTTP plumbing shared by every blueprint: the Api object, error shape, idempotency, docs UI."""

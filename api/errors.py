@@ -1,0 +1,84 @@
+"""One JSON error shape for every error: {status, code, message, errors?}."""
+
+from __future__ import annotations
+
+import logging
+
+import marshmallow as ma
+from flask import Flask, jsonify
+from flask_smorest import Api
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+from errors import FieldrepError
+
+log = logging.getLogger(__name__)
+
+
+class ErrorSchema(ma.Schema):
+    status = ma.fields.Integer(required=True, metadata={"description": "HTTP status code"})
+    code = ma.fields.String(required=True, metadata={"description": "machine-readable error code"})
+    message = ma.fields.String(required=True, metadata={"description": "what went wrong and what to fix"})
+    errors = ma.fields.Dict(metadata={"description": "per-field messages (422), or other details"})
+
+
+def _code_for(status: int, name: str) -> str:
+    return {401: "unauthorized", 422: "validation_error", 429: "rate_limited"}.get(
+        status, name.lower().replace(" ", "_").replace("-", "_")
+    )
+
+
+def error_response(status: int, code: str, message: str, errors=None, headers=None, **extra):
+    body = {"status": status, "code": code, "message": message, **extra}
+    if errors:
+        body["errors"] = errors
+    response = jsonify(body)
+    response.status_code = status
+    for name, value in (headers or {}).items():
+        response.headers[name] = value
+    return response
+
+
+def _flatten_webargs(messages: dict) -> dict:
+    """webargs nests messages by location ({'json': {...}}); the client wants field -> messages."""
+    flat: dict = {}
+    for location, fields in messages.items():
+        if isinstance(fields, dict):
+            flat.update(fields)
+        else:
+            flat[location] = fields
+    return flat
+
+
+class FieldrepApi(Api):
+    ERROR_SCHEMA = ErrorSchema
+
+    def handle_http_exception(self, error: HTTPException):
+        status = error.code or 500
+        data = getattr(error, "data", None) or {}
+        message = data.get("message") or error.description or error.name
+        errors = data.get("errors")
+        if errors is None and "messages" in data:
+            errors = _flatten_webargs(data["messages"])
+            if status == 422:
+                message = "The request has invalid fields: " + ", ".join(sorted(map(str, errors)))
+        headers = dict(data.get("headers") or {})
+        if status == 405 and error.valid_methods:
+            headers["Allow"] = ", ".join(error.valid_methods)
+        if status == 429:
+            message = f"Too many attempts ({error.description}); wait and try again."
+        if status >= 500:
+            message = "Internal server error; the incident was logged."
+        return error_response(status, _code_for(status, error.name), message, errors, headers)
+
+
+def register_error_handlers(app: Flask) -> None:
+    @app.errorhandler(FieldrepError)
+    def handle_domain_error(error: FieldrepError):
+        return error_response(error.status, error.code, error.message, error.errors, **error.extra)
+
+    @app.errorhandler(Exception)
+    def handle_unexpected(error: Exception):
+        if isinstance(error, HTTPException):
+            return app.extensions["fieldrep_api"].handle_http_exception(error)
+        log.exception("unhandled error", exc_info=error)
+        return app.extensions["fieldrep_api"].handle_http_exception(InternalServerError())

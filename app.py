@@ -1,0 +1,135 @@
+"""Fieldrep's application factory, the Celery app bound to it, and the `fieldrep` command line."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from pathlib import Path
+
+import click
+from flask import Flask, jsonify, redirect
+from flask.cli import FlaskGroup
+
+from settings import Settings, load_settings
+
+API_TITLE = "Fieldrep"
+API_VERSION = "v1"
+
+
+def _secret_key(settings: Settings) -> str:
+    if settings.secret_key:
+        return settings.secret_key
+    if settings.is_production:
+        raise RuntimeError("FIELDREP_SECRET_KEY must be set in production")
+    # Development: one random key per instance folder, kept so tokens survive a restart.
+    key_file = Path(settings.instance_path) / "secret_key"
+    key_file.parent.mkdir(parents=True, exist_ok=True)
+    if not key_file.exists():
+        key_file.write_text(secrets.token_hex(32))
+        key_file.chmod(0o600)
+    return key_file.read_text().strip()
+
+
+def create_app(settings: Settings | None = None) -> Flask:
+    settings = settings or load_settings()
+    Path(settings.instance_path).mkdir(parents=True, exist_ok=True)
+    app = Flask(__name__, instance_path=settings.instance_path)
+    secret_key = _secret_key(settings)
+    app.config.from_mapping(
+        SECRET_KEY=secret_key,
+        JWT_SECRET_KEY=secret_key,
+        JWT_ACCESS_TOKEN_EXPIRES=settings.access_token_expires,
+        JWT_REFRESH_TOKEN_EXPIRES=settings.refresh_token_expires,
+        JWT_TOKEN_LOCATION=["headers"],
+        MAX_CONTENT_LENGTH=settings.max_upload_bytes,
+        RATELIMIT_STORAGE_URI=settings.rate_limit_storage_url,
+        RATELIMIT_HEADERS_ENABLED=True,
+        API_TITLE=API_TITLE,
+        API_VERSION=API_VERSION,
+        OPENAPI_VERSION="3.0.3",
+        OPENAPI_URL_PREFIX="/api",
+        OPENAPI_JSON_PATH="openapi.json",
+        OPENAPI_SWAGGER_UI_PATH="/docs",
+        OPENAPI_SWAGGER_UI_URL="/api/docs/static/",
+        API_SPEC_OPTIONS={
+            "info": {"description": "The field representatives' API, the voice-compliance bot and the staff consoles."},
+            "components": {
+                "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}}
+            },
+        },
+        JSON_SORT_KEYS=False,
+    )
+    if settings.environment == "test":
+        app.config["TESTING"] = True
+
+    from api.docs import swagger_static
+    from api.errors import FieldrepApi, register_error_handlers
+    from accounts.auth import init_auth
+    from jobs.celery_app import celery_init_app
+    from jobs.registry import load_handler_modules
+    from storage.db import Database
+    from storage.objects import make_object_store
+
+    database = Database(settings.sqlalchemy_url)
+    app.extensions["fieldrep_settings"] = settings
+    app.extensions["fieldrep_db"] = database
+    app.extensions["fieldrep_services"] = {
+        "settings": settings,
+        "objects": make_object_store(settings, secret_key),
+    }
+    app.teardown_appcontext(database.remove)
+
+    api = FieldrepApi(app)
+    app.extensions["fieldrep_api"] = api
+    register_error_handlers(app)
+    init_auth(app)
+    celery_init_app(app, settings)
+    load_handler_modules(settings.job_handler_modules)
+
+    from accounts.api import blp as auth_blp, users_blp
+    from compliance.api import recordings_blp, scripts_blp
+    from storage.api import blp as objects_blp
+
+    for blueprint in (auth_blp, users_blp, objects_blp, recordings_blp, scripts_blp):
+        api.register_blueprint(blueprint)
+    app.register_blueprint(swagger_static)
+
+    @app.get("/")
+    def index():
+        return redirect("/api/docs")
+
+    @app.get("/health")
+    def health():
+        return jsonify(status="ok")
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    return app
+
+
+def _create_cli_app() -> Flask:
+    return create_app()
+
+
+@click.group(cls=FlaskGroup, create_app=_create_cli_app, add_default_commands=False, add_version_option=False)
+def cli_main() -> None:
+    """Fieldrep: the field representatives' backend and its voice-compliance bot."""
+
+
+def _register_commands() -> None:
+    from accounts.cli import users_group
+    from compliance.cli import analyze_command, model_group
+    from demo.cli import seed_demo_command
+    from jobs.cli import beat_command, worker_command
+    from runner import run_command
+    from storage.migrations import db_group
+
+    for command in (db_group, users_group, seed_demo_command, worker_command, beat_command, run_command,
+                    analyze_command, model_group):
+        cli_main.add_command(command)
+
+
+_register_commands()
+
+
+if __name__ == "__main__":
+    cli_main()

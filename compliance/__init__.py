@@ -1,0 +1,1 @@
+"""The voice-compliance bot: recordings -> decode -> VAD -> transcribe -> normalise -> match -> verdict."""

@@ -1,0 +1,58 @@
+"""Text normalisation for matching: case, punctuation, ё/е, numbers, Russian and English stems."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+import snowballstemmer
+
+_WORD = re.compile(r"[0-9]+|[^\W\d_]+(?:['’][^\W\d_]+)?", re.UNICODE)
+_CYRILLIC = re.compile(r"[а-я]")
+STEMMER_LANGUAGES = {"ru": "russian", "en": "english", "de": "german", "fr": "french", "es": "spanish",
+                     "it": "italian", "pt": "portuguese", "uk": "russian", "kk": "russian"}
+
+
+@dataclass(frozen=True)
+class Token:
+    text: str  # lower-case surface form, ё -> е
+    stem: str
+
+
+@lru_cache(maxsize=16)
+def _stemmer(name: str):
+    return snowballstemmer.stemmer(name)
+
+
+def normalize_text(text: str) -> str:
+    text = text.lower().replace("ё", "е").replace("’", "'")
+    return " ".join(_WORD.findall(text))
+
+
+@lru_cache(maxsize=65536)
+def stem(word: str) -> str:
+    if word.isdigit():
+        return word
+    # The letters choose the stemmer, so a Russian word in an English segment still stems right.
+    language = "russian" if _CYRILLIC.search(word) else "english"
+    return _stemmer(language).stemWord(word)
+
+
+def tokenize(text: str) -> list[Token]:
+    return [Token(word, stem(word)) for word in normalize_text(text).split()]
+
+
+def spoken_numbers_to_digits(text: str, language: str) -> str:
+    """'восемь девятьсот шестнадцать' -> '8 916'; text without spelled-out numbers comes back unchanged."""
+    code = language if language in ("ru", "en", "es", "hi") else None
+    if code is None:
+        return text
+    try:
+        from number_parser import parse
+    except ImportError:  # pragma: no cover - a declared dependency
+        return text
+    try:
+        return parse(text, language=code)
+    except Exception:  # noqa: BLE001 - the parser must never break a transcript
+        return text

@@ -1,0 +1,111 @@
+"""recording -> decode -> voice activity -> transcribe -> mask -> normalise/match -> verdict."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from compliance.audio import decode_tracks
+from compliance.masking import mask_personal_numbers
+from compliance.matcher import CallVerdict, Segment, evaluate_call
+from compliance.model import ModelOptions, load_model
+from compliance.scripts import CallScriptSpec
+from compliance.transcribe import TranscriptionOptions, transcribe_tracks
+
+
+@dataclass(frozen=True)
+class AnalysisOptions:
+    layout: str | None = None  # rep-left | rep-right | mono; None: rep-left for stereo
+    english_meeting: bool = False
+    match_threshold: float = 75.0
+    max_seconds: float | None = 1800
+    model: ModelOptions = field(default_factory=ModelOptions)
+
+
+@dataclass(frozen=True)
+class CallAnalysis:
+    duration_s: float
+    layout: str
+    channels: int
+    segments: tuple[Segment, ...]
+    verdict: CallVerdict
+    timings: dict[str, float]
+
+    def as_dict(self) -> dict:
+        """The JSON object `fieldrep analyze` prints."""
+        verdict = self.verdict
+        return {
+            "language": verdict.language,
+            "expected_language": verdict.expected_language,
+            "duration_s": round(self.duration_s, 2),
+            "layout": self.layout,
+            "adherence": verdict.adherence,
+            "violations": [violation.as_dict() for violation in verdict.violations],
+            "criteria": [outcome.as_dict() for outcome in verdict.criteria],
+            "language_switch_allowed_at": verdict.switch_allowed_at,
+            "segments": [
+                {key: value for key, value in asdict(segment).items()} for segment in self.segments
+            ],
+        }
+
+
+MIN_HINT_WORD_LENGTH = 5
+
+
+def script_vocabulary(script: CallScriptSpec) -> dict[str, str]:
+    """The longer words of the required phrases, once each, as a hint list per language.
+
+    Whole phrases in the prompt make Whisper write them where they were not said; single words
+    only tilt a mis-heard word towards its right spelling. Forbidden phrases are never hinted.
+    """
+    by_language: dict[str, list[str]] = {}
+    for criterion in script.criteria:
+        if criterion.kind != "required":
+            continue
+        for language, phrases in criterion.phrases.items():
+            words = by_language.setdefault(language, [])
+            for phrase in phrases:
+                for word in phrase.replace(",", " ").split():
+                    if len(word) >= MIN_HINT_WORD_LENGTH and word.lower() not in words:
+                        words.append(word.lower())
+    return {language: ", ".join(words).capitalize() + "." for language, words in by_language.items() if words}
+
+
+def analyze_file(path: str | Path, script: CallScriptSpec, options: AnalysisOptions) -> CallAnalysis:
+    timings: dict[str, float] = {}
+    started = time.perf_counter()
+    tracks, info, layout = decode_tracks(path, options.layout, options.max_seconds)
+    timings["decode_s"] = time.perf_counter() - started
+
+    model = load_model(options.model)
+    step = time.perf_counter()
+    transcription_options = TranscriptionOptions(
+        beam_size=options.model.beam_size,
+        batch_size=options.model.batch_size,
+        languages=script.languages,
+        default_language=script.language_rule.default,
+        vocabulary=script_vocabulary(script),
+    )
+    transcribed = transcribe_tracks(model, tracks, transcription_options)
+    timings["transcribe_s"] = time.perf_counter() - step
+
+    step = time.perf_counter()
+    segments = tuple(
+        Segment(
+            index=index,
+            speaker=item.speaker,
+            start_s=item.start_s,
+            end_s=item.end_s,
+            language=item.language,
+            text=mask_personal_numbers(item.text, item.language),
+            language_probability=item.language_probability,
+        )
+        for index, item in enumerate(transcribed)
+    )
+    verdict = evaluate_call(
+        segments, script, english_meeting=options.english_meeting, default_threshold=options.match_threshold
+    )
+    timings["match_s"] = time.perf_counter() - step
+    timings["total_s"] = time.perf_counter() - started
+    return CallAnalysis(info.duration_s, layout, info.channels, segments, verdict, timings)

@@ -1,0 +1,63 @@
+"""Errors the services raise; the web layer turns each into one JSON shape with its status."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class FieldrepError(Exception):
+    status = 400
+    code = "bad_request"
+
+    def __init__(self, message: str, *, errors: dict[str, Any] | None = None, **extra: Any):
+        super().__init__(message)
+        self.message = message
+        self.errors = errors
+        self.extra = extra
+
+
+class BadCredentials(FieldrepError):
+    status = 401
+    code = "bad_credentials"
+
+
+class NotFound(FieldrepError):
+    status = 404
+    code = "not_found"
+
+
+class Forbidden(FieldrepError):
+    status = 403
+    code = "forbidden"
+
+
+class Conflict(FieldrepError):
+    status = 409
+    code = "conflict"
+
+
+class Gone(FieldrepError):
+    status = 410
+    code = "gone"
+
+
+class PreconditionFailed(FieldrepError):
+    status = 412
+    code = "precondition_failed"
+
+
+class PayloadTooLarge(FieldrepError):
+    status = 413
+    code = "payload_too_large"
+
+
+class UnsupportedMedia(FieldrepError):
+    status = 415
+    code = "unsupported_media_type"
+
+
+class Invalid(FieldrepError):
+    """Well-formed but unacceptable input; `errors` maps field names to messages."""
+
+    status = 422
+    code = "validation_error"

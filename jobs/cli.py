@@ -1,0 +1,31 @@
+"""`fieldrep worker` and `fieldrep beat`."""
+
+from __future__ import annotations
+
+import click
+from flask import current_app
+
+
+@click.command("worker")
+@click.option("--queues", "-Q", default="default,transcribe", show_default=True,
+              help="GPU machines take only `transcribe`; web-side workers only `default`.")
+@click.option("--concurrency", "-c", default=1, show_default=True, type=int)
+@click.option("--pool", default="prefork", show_default=True, type=click.Choice(["prefork", "solo", "threads"]))
+@click.option("--loglevel", default="INFO", show_default=True)
+def worker_command(queues: str, concurrency: int, pool: str, loglevel: str) -> None:
+    """Start a Celery worker for background jobs."""
+    celery_app = current_app.extensions["celery"]
+    celery_app.worker_main(
+        ["worker", "-Q", queues, "-c", str(concurrency), "--pool", pool, "--loglevel", loglevel,
+         "--without-gossip", "--without-mingle"]
+    )
+
+
+@click.command("beat")
+@click.option("--loglevel", default="INFO", show_default=True)
+def beat_command(loglevel: str) -> None:
+    """Start Celery beat: the periodic jobs (stale-job sweep, deadlines, housekeeping)."""
+    celery_app = current_app.extensions["celery"]
+    settings = current_app.extensions["fieldrep_settings"]
+    schedule = f"{settings.instance_path}/celerybeat-schedule"
+    celery_app.start(["beat", "--loglevel", loglevel, "--schedule", schedule])

@@ -1,0 +1,22 @@
+"""SQLAlchemy 2 typed models, a module per domain; importing this package registers them all."""
+
+from models.base import Base, utcnow
+from models.accounts import RevokedToken, Role, User
+from models.idempotency import IdempotencyRecord
+from models.jobs import BackgroundJob, JobState
+from models.routes import Meeting, MeetingStatus
+from models.compliance import (
+    CallScript,
+    ChannelLayout,
+    CriterionResult,
+    Recording,
+    TranscriptSegment,
+    Violation,
+    ViolationStatus,
+)
+
+__all__ = [
+    "Base", "utcnow", "User", "Role", "RevokedToken", "IdempotencyRecord", "BackgroundJob",
+    "JobState", "Meeting", "MeetingStatus", "CallScript", "ChannelLayout", "Recording",
+    "TranscriptSegment", "CriterionResult", "Violation", "ViolationStatus",
+]

@@ -1,0 +1,1 @@
+"""The database engine and sessions, and the object store (local files or S3)."""
