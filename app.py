@@ -8,6 +8,7 @@ from pathlib import Path
 
 import click
 from flask import Flask, jsonify, redirect
+from flask.globals import app_ctx
 from flask.cli import FlaskGroup
 
 from settings import Settings, load_settings
@@ -70,7 +71,8 @@ def create_app(settings: Settings | None = None) -> Flask:
     from storage.db import Database
     from storage.objects import make_object_store
 
-    database = Database(settings.sqlalchemy_url)
+    # One session per app context (not per thread): a task run eagerly inside a request gets its own.
+    database = Database(settings.sqlalchemy_url, scopefunc=lambda: id(app_ctx._get_current_object()))
     app.extensions["fieldrep_settings"] = settings
     app.extensions["fieldrep_db"] = database
     app.extensions["fieldrep_services"] = {
@@ -88,9 +90,10 @@ def create_app(settings: Settings | None = None) -> Flask:
 
     from accounts.api import blp as auth_blp, users_blp
     from compliance.api import recordings_blp, scripts_blp
+    from routes.api import blp as meetings_blp
     from storage.api import blp as objects_blp
 
-    for blueprint in (auth_blp, users_blp, objects_blp, recordings_blp, scripts_blp):
+    for blueprint in (auth_blp, users_blp, meetings_blp, recordings_blp, scripts_blp, objects_blp):
         api.register_blueprint(blueprint)
     app.register_blueprint(swagger_static)
 

@@ -9,12 +9,14 @@ import sys
 import time
 
 import click
+from flask.cli import with_appcontext
 from flask import current_app
 
 from storage.migrations import upgrade_database
 
 
 @click.command("run")
+@with_appcontext
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
 @click.option("--web-workers", default=2, show_default=True, type=int)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import click
+from flask.cli import AppGroup
 from flask import current_app
 from sqlalchemy import select
 
@@ -15,7 +16,7 @@ def _db():
     return current_app.extensions["fieldrep_db"]
 
 
-@click.group("users")
+@click.group("users", cls=AppGroup)
 def users_group() -> None:
     """User accounts."""
 

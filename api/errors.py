@@ -61,6 +61,8 @@ class FieldrepApi(Api):
             errors = _flatten_webargs(data["messages"])
             if status == 422:
                 message = "The request has invalid fields: " + ", ".join(sorted(map(str, errors)))
+        if status == 400 and errors == {"json": ["Invalid JSON body."]}:
+            message = "The request body is not valid JSON."
         headers = dict(data.get("headers") or {})
         if status == 405 and error.valid_methods:
             headers["Allow"] = ", ".join(error.valid_methods)

@@ -59,7 +59,14 @@ def probe(path: str | Path) -> AudioInfo:
     except AudioError:
         raise
     except Exception as exc:  # noqa: BLE001 - PyAV raises many error types for broken input
-        raise AudioError(f"not a readable audio file ({type(exc).__name__}: {exc})".replace("\n", " ")) from exc
+        raise AudioError(f"not a readable audio file ({_reason(exc, path)})") from exc
+
+
+def _reason(exc: Exception, path: str | Path) -> str:
+    """The decoder's complaint, without file paths or errno noise."""
+    text = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
+    text = text.replace(str(path), "").replace("\n", " ").strip(" :'\"")
+    return text[:200].lower() or "unknown decoder error"
 
 
 def effective_layout(requested: str | None, channels: int) -> str:
@@ -89,7 +96,7 @@ def decode_tracks(path: str | Path, layout: str | None = None, max_seconds: floa
         else:
             tracks = [SpeakerTrack("unknown", decode_audio(str(path), sampling_rate=SAMPLE_RATE))]
     except Exception as exc:  # noqa: BLE001
-        raise AudioError(f"the audio could not be decoded ({type(exc).__name__}: {exc})".replace("\n", " ")) from exc
+        raise AudioError(f"the audio could not be decoded ({_reason(exc, path)})") from exc
     duration = max(len(track.samples) for track in tracks) / SAMPLE_RATE
     if duration < 0.1:
         raise AudioError("the recording holds no audio (0 seconds after decoding)")

@@ -19,7 +19,6 @@ def celery_config(settings: Settings) -> dict:
         "task_reject_on_worker_lost": True,
         "worker_prefetch_multiplier": 1,
         "broker_connection_retry_on_startup": True,
-        "broker_transport_options": {"polling_interval": 1.0},
         "task_always_eager": settings.celery_always_eager,
         "beat_schedule": {
             "requeue-stale-jobs": {

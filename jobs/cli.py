@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import click
+from flask.cli import with_appcontext
 from flask import current_app
 
 
 @click.command("worker")
+@with_appcontext
 @click.option("--queues", "-Q", default="default,transcribe", show_default=True,
               help="GPU machines take only `transcribe`; web-side workers only `default`.")
 @click.option("--concurrency", "-c", default=1, show_default=True, type=int)
@@ -22,6 +24,7 @@ def worker_command(queues: str, concurrency: int, pool: str, loglevel: str) -> N
 
 
 @click.command("beat")
+@with_appcontext
 @click.option("--loglevel", default="INFO", show_default=True)
 def beat_command(loglevel: str) -> None:
     """Start Celery beat: the periodic jobs (stale-job sweep, deadlines, housekeeping)."""

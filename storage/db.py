@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
+from typing import Any, Callable, Iterator
 
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine, make_url
@@ -34,11 +34,11 @@ def make_engine(url: str) -> Engine:
 class Database:
     """An engine plus a request/task-scoped session; one per app."""
 
-    def __init__(self, url: str):
+    def __init__(self, url: str, scopefunc: Callable[[], Any] | None = None):
         self.url = url
         self.engine = make_engine(url)
         self.session_factory = sessionmaker(bind=self.engine, expire_on_commit=False)
-        self.session = scoped_session(self.session_factory)
+        self.session = scoped_session(self.session_factory, scopefunc=scopefunc)
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:
@@ -57,5 +57,4 @@ class Database:
         self.session.remove()
 
     def dispose(self) -> None:
-        self.session.remove()
         self.engine.dispose()

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
+from flask.cli import AppGroup
 from alembic import command
 from alembic.config import Config
 from flask import current_app
@@ -27,7 +28,7 @@ def downgrade_database(database_url: str, revision: str) -> None:
     command.downgrade(alembic_config(database_url), revision)
 
 
-@click.group("db")
+@click.group("db", cls=AppGroup)
 def db_group() -> None:
     """Database migrations."""
 

@@ -1,0 +1,22 @@
+"""Pages of a SQLAlchemy select for flask-smorest's `@blp.paginate(SelectPage)`."""
+
+from __future__ import annotations
+
+from flask import current_app
+from flask_smorest import Page
+from sqlalchemy import func, select
+
+
+class SelectPage(Page):
+    @property
+    def _session(self):
+        return current_app.extensions["fieldrep_db"].session
+
+    @property
+    def item_count(self) -> int:
+        return self._session.scalar(select(func.count()).select_from(self.collection.order_by(None).subquery()))
+
+    @property
+    def items(self) -> list:
+        params = self.page_params
+        return list(self._session.scalars(self.collection.offset(params.first_item).limit(params.page_size)).unique())

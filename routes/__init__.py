@@ -1,0 +1,1 @@
+"""Route plans, meetings and their lifecycle, reminder calls."""

@@ -1,0 +1,73 @@
+from __future__ import annotations
+
+import io
+
+from sqlalchemy import func, select
+
+from models import IdempotencyRecord, Recording
+from tests.conftest import CALLS
+
+CALL = CALLS / "compliant_ru.stereo.ogg"
+
+
+def _upload(client, headers, key, meeting_id=1, layout=None):
+    data = {"meeting_id": str(meeting_id), "file": (io.BytesIO(CALL.read_bytes()), "call.ogg")}
+    if layout:
+        data["layout"] = layout
+    return client.post("/api/v1/recordings", headers={**headers, "Idempotency-Key": key}, data=data,
+                       content_type="multipart/form-data")
+
+
+def _recordings(app, db) -> int:
+    with app.app_context():
+        return db.session.scalar(select(func.count()).select_from(Recording))
+
+
+def test_retry_with_the_same_key_returns_the_first_answer_and_creates_nothing(app, db, client, login, settings):
+    rep = login("rep1")
+    first = _upload(client, rep, "retry-1")
+    assert first.status_code == 202, first.json
+    again = _upload(client, rep, "retry-1")
+    assert again.status_code == 202
+    assert again.json == first.json
+    assert again.headers["Idempotent-Replayed"] == "true"
+    assert _recordings(app, db) == 1
+
+
+def test_same_key_with_another_body_is_422(app, db, client, login):
+    rep = login("rep1")
+    assert _upload(client, rep, "retry-2").status_code == 202
+    other = _upload(client, rep, "retry-2", layout="rep-right")
+    assert other.status_code == 422
+    assert other.json["code"] == "idempotency_key_reused"
+    assert _recordings(app, db) == 1
+
+
+def test_repeat_while_the_first_is_still_running_is_409(app, db, client, login):
+    rep = login("rep1")
+    first = _upload(client, rep, "busy-1")
+    assert first.status_code == 202
+    with app.app_context():
+        record = db.session.scalar(select(IdempotencyRecord).where(IdempotencyRecord.key == "busy-1"))
+        record.completed_at = None  # as if the first request were still running
+        db.session.commit()
+    running = _upload(client, rep, "busy-1")
+    assert running.status_code == 409
+    assert running.json["code"] == "request_in_progress"
+    assert _recordings(app, db) == 1
+
+
+def test_keys_are_per_user(client, login):
+    first = _upload(client, login("rep1"), "shared-key", meeting_id=1)
+    second = _upload(client, login("rep2"), "shared-key", meeting_id=5)
+    assert first.status_code == 202 and second.status_code == 202
+    assert second.json["id"] != first.json["id"]
+
+
+def test_a_refused_request_does_not_burn_its_key(app, db, client, login):
+    rep = login("rep1")
+    wrong = _upload(client, rep, "fix-and-retry", meeting_id=999)
+    assert wrong.status_code == 404
+    fixed = _upload(client, rep, "fix-and-retry", meeting_id=1)
+    assert fixed.status_code == 202, "nothing was done the first time, so the corrected retry runs"
+    assert _recordings(app, db) == 1
