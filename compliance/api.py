@@ -57,7 +57,8 @@ def _store():
 
 def _queue(recording) -> None:
     send_job(recording.job, sender_for_app())
-    _db().session.refresh(recording)
+    # In eager mode the job already ran in its own session: show its outcome, not the cached row.
+    _db().session.expire_all()
 
 
 @recordings_blp.route("/recordings")

@@ -4,7 +4,7 @@ Phrases are examples of a meaning, not exact strings. A phrase matches a stretch
 speech when its words are found there, each word against its best counterpart by stem and by
 spelling (rapidfuzz), in any order (Russian word order is free), with a few inserted words
 allowed ("не забудьте, пожалуйста, ваш паспорт"). A word that the speaker negated and the phrase
-did not ("паспорт не понадобится") counts half. The score is the share of the phrase's words found,
+did not ("паспорт не понадобится") counts a quarter. The score is the share of the phrase's words found,
 weighted by how well each was found and by its length (two-letter words weigh half), 0-100.
 """
 
@@ -24,6 +24,7 @@ DEFAULT_THRESHOLD = 75.0
 WORD_FLOOR = 0.62  # below this a word pair is unrelated, not a partial match
 EXTRA_WINDOW_WORDS = 4  # inserted words tolerated inside one phrase
 NEGATIONS = {"не", "нет", "ни", "not", "no", "never", "don't", "dont", "doesn't"}
+NEGATED_WORD_WEIGHT = 0.25
 SHORT_WORD_WEIGHT = 0.5  # "не", "я", "my", "is": often mis-heard or dropped, they weigh half
 WRONG_LANGUAGE = "wrong_language"
 MIN_WRONG_LANGUAGE_WORDS = 4
@@ -155,12 +156,12 @@ def best_phrase_match(phrase: str, stream: _Stream, language: str | None = None)
                 continue
             position = start + column
             if stream.negated[position] and not phrase_negated[row]:
-                value *= 0.5
-            total += value
+                value *= NEGATED_WORD_WEIGHT
+            total += float(value)
             taken_rows.add(row)
             taken_columns.add(column)
             used.append(position)
-        score = 100.0 * total / weights.sum()
+        score = float(100.0 * total / weights.sum())
         if best is None or score > best[0]:
             best = (score, sorted(used))
     if best is None or not best[1]:
@@ -283,7 +284,7 @@ def _evaluate_criterion(
     ]
     match = _best_over_phrases(criterion.phrases, languages, _Stream.of(eligible))
     score = match.score if match else 0.0
-    found = score >= threshold
+    found = bool(score >= threshold)
     passed = found if criterion.kind == "required" else not found
     return CriterionOutcome(criterion.id, criterion.kind, passed, score, match.evidence if match else None)
 

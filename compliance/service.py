@@ -195,7 +195,7 @@ def accept_recording(
     session.add(recording)
     session.flush()
     job = create_job(session, ANALYZE_JOB, subject_id=recording.id, max_attempts=settings.job_max_attempts)
-    recording.job_id = job.id
+    recording.job = job
     session.flush()
     return recording
 
@@ -258,7 +258,7 @@ def reanalyze(session: Session, recording: Recording, settings: Settings) -> Rec
     if recording.job and recording.job.state in (JobState.queued, JobState.processing):
         raise Conflict("The recording is already queued or being analysed.")
     job = create_job(session, ANALYZE_JOB, subject_id=recording.id, max_attempts=settings.job_max_attempts)
-    recording.job_id = job.id
+    recording.job = job
     session.flush()
     return recording
 

@@ -1,0 +1,38 @@
+# Two commands on a fresh Debian machine with Python 3.11:
+#   make run    install, migrate, seed demo data, start web + worker + beat on the embedded default
+#   make test   install (PostgreSQL too, for its tests) and run the whole test suite
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: run test test-fast bench accuracy clean
+
+$(STAMP): pyproject.toml
+	@tools/ensure_debian_packages.sh python
+	$(PYTHON) -c 'import sys; sys.exit("Fieldrep needs Python 3.11 or newer") if sys.version_info < (3, 11) else None'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/fieldrep model prepare
+	$(BIN)/fieldrep run
+
+test: $(STAMP)
+	@tools/ensure_debian_packages.sh test
+	$(BIN)/pytest
+
+test-fast: $(STAMP)
+	$(BIN)/pytest -m "not slow"
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/pipeline_speed.py
+
+accuracy: $(STAMP)
+	$(BIN)/python benchmarks/accuracy.py
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache
