@@ -67,7 +67,7 @@ class Settings:
     whisper_compute_type: str = "default"  # default: int8 on CPU, float16 on CUDA
     whisper_beam_size: int = 5
     whisper_cpu_threads: int = 0  # 0: let CTranslate2 decide
-    whisper_batch_size: int = 8
+    whisper_batch_size: int = 0  # utterances decoded together; 0: 8 on CPU, 16 on CUDA
     max_recording_seconds: int = 1800
     match_threshold: int = 75
 

@@ -32,7 +32,7 @@ class ModelOptions:
     compute_type: str = "default"
     cpu_threads: int = 0
     beam_size: int = 5
-    batch_size: int = 8
+    batch_size: int = 0  # 0: 8 on CPU, 16 on CUDA
 
 
 def _package_data(package: str) -> Path:
@@ -122,6 +122,14 @@ def resolve_device(options: ModelOptions) -> tuple[str, str]:
     if compute_type == "default":
         compute_type = "float16" if device == "cuda" else "int8"
     return device, compute_type
+
+
+def resolve_batch_size(options: ModelOptions) -> int:
+    """Batched decoding pays on CPU too (about 2x on 2 cores, measured); more so on a GPU."""
+    if options.batch_size > 0:
+        return options.batch_size
+    device, _ = resolve_device(options)
+    return 16 if device == "cuda" else 8
 
 
 _models: dict[tuple, object] = {}

@@ -9,7 +9,7 @@ from pathlib import Path
 from compliance.audio import decode_tracks
 from compliance.masking import mask_personal_numbers
 from compliance.matcher import CallVerdict, Segment, evaluate_call
-from compliance.model import ModelOptions, load_model
+from compliance.model import ModelOptions, load_model, resolve_batch_size
 from compliance.scripts import CallScriptSpec
 from compliance.transcribe import TranscriptionOptions, transcribe_tracks
 
@@ -82,7 +82,7 @@ def analyze_file(path: str | Path, script: CallScriptSpec, options: AnalysisOpti
     step = time.perf_counter()
     transcription_options = TranscriptionOptions(
         beam_size=options.model.beam_size,
-        batch_size=options.model.batch_size,
+        batch_size=resolve_batch_size(options.model),
         languages=script.languages,
         default_language=script.language_rule.default,
         vocabulary=script_vocabulary(script),

@@ -97,6 +97,22 @@ def text_script_language(text: str, candidates: tuple[str, ...]) -> str | None:
     return matching[0] if len(matching) == 1 else None
 
 
+_SENTENCE = re.compile(r"[^.!?…]+[.!?…]*")
+
+
+def collapse_repeats(text: str) -> str:
+    """Drop the sentence loops a short utterance sometimes makes Whisper write ("Да. Да. Да.")."""
+    sentences = [part.strip() for part in _SENTENCE.findall(text) if part.strip()]
+    kept: list[str] = []
+    for sentence in sentences:
+        key = re.sub(r"\W+", " ", sentence.lower()).strip()
+        previous = re.sub(r"\W+", " ", kept[-1].lower()).strip() if kept else None
+        if previous is not None and (key == previous or (previous.startswith(key) and sentence is sentences[-1])):
+            continue  # a repeat, or a repeat cut off by the length limit
+        kept.append(sentence)
+    return " ".join(kept)
+
+
 def _choose_language(probabilities: list[tuple[str, float]], allowed: tuple[str, ...]) -> tuple[str, float]:
     scores = {token[2:-2]: probability for token, probability in probabilities}
     if allowed:
@@ -147,65 +163,73 @@ class UtteranceTranscriber:
         frames += frames % 2  # the encoder halves the frame count
         return np.stack([np.pad(f, ((0, 0), (0, frames - f.shape[-1])), mode="edge") for f in features])
 
-    def transcribe(self, utterances: list[Utterance], options: TranscriptionOptions) -> list[TranscribedSegment]:
-        import ctranslate2
+    def _encode(self, batch: list[Utterance]):
+        """Encoder output kept on the host, so a batch can be split by language for decoding."""
+        from faster_whisper.transcribe import get_ctranslate2_storage
 
+        features = get_ctranslate2_storage(self._features(batch))
+        return np.asarray(self.model.model.encode(features, to_cpu=True))
+
+    def transcribe(self, utterances: list[Utterance], options: TranscriptionOptions) -> list[TranscribedSegment]:
         order = sorted(range(len(utterances)), key=lambda index: len(utterances[index].samples))
         results: dict[int, TranscribedSegment] = {}
-        for batch_start in range(0, len(order), max(1, options.batch_size)):
-            indices = order[batch_start:batch_start + max(1, options.batch_size)]
+        step = max(1, options.batch_size)
+        for batch_start in range(0, len(order), step):
+            indices = order[batch_start:batch_start + step]
             batch = [utterances[index] for index in indices]
-            encoder_output = self.model.encode(self._features(batch))
-            detections = self.model.model.detect_language(encoder_output)
-            languages = [_choose_language(probabilities, options.languages) for probabilities in detections]
-            prompts = _same_length([self._prompt(language, options.vocabulary) for language, _ in languages])
-            longest_s = max(len(utterance.samples) for utterance in batch) / SAMPLE_RATE
-            max_length = min(self.model.max_length, max(map(len, prompts)) + int(10 + MAX_TOKENS_PER_SECOND * longest_s))
+            results.update(self.transcribe_batch(batch, indices, options))
+        segments = [results[index] for index in sorted(results)]
+        return _settle_languages(segments, options)
+
+    def transcribe_batch(self, batch: list[Utterance], indices: list[int],
+                         options: TranscriptionOptions) -> dict[int, TranscribedSegment]:
+        import ctranslate2
+
+        results: dict[int, TranscribedSegment] = {}
+        encoded = self._encode(batch)
+        detections = self.model.model.detect_language(ctranslate2.StorageView.from_array(encoded))
+        languages = [_choose_language(probabilities, options.languages) for probabilities in detections]
+        longest_s = max(len(utterance.samples) for utterance in batch) / SAMPLE_RATE
+        # One decoding call per language: each gets its own full prompt, whatever the batch holds.
+        for language in sorted({language for language, _ in languages}):
+            members = [position for position, (found, _) in enumerate(languages) if found == language]
+            prompt = self._prompt(language, options.vocabulary)
             outputs = self.model.model.generate(
-                encoder_output,
-                prompts,
+                ctranslate2.StorageView.from_array(np.ascontiguousarray(encoded[members])),
+                [prompt] * len(members),
                 beam_size=options.beam_size,
-                max_length=max_length,
+                max_length=min(self.model.max_length, len(prompt) + int(10 + MAX_TOKENS_PER_SECOND * longest_s)),
                 return_scores=True,
                 return_no_speech_prob=True,
                 suppress_blank=True,
                 suppress_tokens=[-1],
-                no_repeat_ngram_size=0,
-                repetition_penalty=1.0,
             )
-            if isinstance(encoder_output, ctranslate2.StorageView):
-                del encoder_output
-            for index, utterance, (language, probability), output in zip(indices, batch, languages, outputs):
-                tokens = [token for token in output.sequences_ids[0] if token < self.tokenizer.eot]
-                text = self.tokenizer.decode(tokens).strip()
-                avg_logprob = output.scores[0] if output.scores else 0.0
-                if not text:
-                    continue
-                if output.no_speech_prob > options.no_speech_threshold and avg_logprob < options.log_prob_threshold:
-                    continue
-                if _compression_ratio(text) > 2.8:  # a repetition loop, not speech
-                    continue
-                results[index] = TranscribedSegment(
-                    speaker=utterance.speaker,
-                    start_s=round(utterance.start_s, 2),
-                    end_s=round(utterance.end_s, 2),
-                    text=text,
-                    language=language,
-                    language_probability=round(probability, 3),
-                    avg_logprob=round(avg_logprob, 3),
-                )
-        segments = [results[index] for index in sorted(results)]
-        return _settle_languages(segments, options)
+            for position, output in zip(members, outputs):
+                segment = self._segment(batch[position], language, languages[position][1], output, options)
+                if segment is not None:
+                    results[indices[position]] = segment
+        return results
 
-
-def _same_length(prompts: list[list[int]]) -> list[list[int]]:
-    """CTranslate2 wants <|startoftranscript|> at one position in a batch: trim the hints' heads."""
-    shortest = min(map(len, prompts))
-    trimmed = []
-    for prompt in prompts:
-        excess = len(prompt) - shortest
-        trimmed.append(prompt if excess == 0 else [prompt[0]] + prompt[1 + excess:])
-    return trimmed
+    def _segment(self, utterance: Utterance, language: str, probability: float, output,
+                 options: TranscriptionOptions) -> TranscribedSegment | None:
+        tokens = [token for token in output.sequences_ids[0] if token < self.tokenizer.eot]
+        text = collapse_repeats(self.tokenizer.decode(tokens).strip())
+        avg_logprob = output.scores[0] if output.scores else 0.0
+        if not text:
+            return None
+        if output.no_speech_prob > options.no_speech_threshold and avg_logprob < options.log_prob_threshold:
+            return None
+        if _compression_ratio(text) > 2.8:  # a repetition loop, not speech
+            return None
+        return TranscribedSegment(
+            speaker=utterance.speaker,
+            start_s=round(utterance.start_s, 2),
+            end_s=round(utterance.end_s, 2),
+            text=text,
+            language=language,
+            language_probability=round(probability, 3),
+            avg_logprob=round(avg_logprob, 3),
+        )
 
 
 def _settle_languages(segments: list[TranscribedSegment], options: TranscriptionOptions) -> list[TranscribedSegment]:
