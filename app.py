@@ -60,6 +60,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         },
         JSON_SORT_KEYS=False,
     )
+    app.json.ensure_ascii = False  # Russian transcripts stay readable in the JSON
     if settings.environment == "test":
         app.config["TESTING"] = True
 

@@ -20,6 +20,7 @@ from sqlalchemy import select
 
 from accounts import service
 from accounts.auth import ALL_ROLES, limiter, roles_required
+from api.fields import ID_PATH
 from accounts.schemas import (
     LoginSchema,
     LogoutSchema,
@@ -47,8 +48,8 @@ def _settings():
 def _login_rate_key() -> str:
     from flask import request
 
-    body = request.get_json(silent=True) or {}
-    username = str(body.get("username", "")).strip().lower()[:64]
+    body = request.get_json(silent=True)
+    username = str(body.get("username", "")).strip().lower()[:64] if isinstance(body, dict) else ""
     return f"{request.remote_addr}|{username}"
 
 
@@ -155,7 +156,7 @@ class Users(MethodView):
         return user
 
 
-@users_blp.route("/<int:user_id>")
+@users_blp.route(f"/<{ID_PATH}:user_id>")
 class UserItem(MethodView):
     @roles_required(Role.manager)
     @users_blp.response(200, UserSchema)

@@ -19,4 +19,6 @@ class SelectPage(Page):
     @property
     def items(self) -> list:
         params = self.page_params
+        if params.first_item >= params.item_count:
+            return []  # past the last page (also keeps absurd page numbers away from the database)
         return list(self._session.scalars(self.collection.offset(params.first_item).limit(params.page_size)).unique())

@@ -9,6 +9,7 @@ from flask_smorest import Blueprint
 from sqlalchemy import select
 
 from accounts.auth import ALL_ROLES, roles_required
+from api.fields import ID_PATH
 from api.idempotency import idempotent
 from api.pagination import SelectPage
 from compliance import service
@@ -233,7 +234,7 @@ class Scripts(MethodView):
         return row
 
 
-@scripts_blp.route("/<int:script_id>")
+@scripts_blp.route(f"/<{ID_PATH}:script_id>")
 class ScriptItem(MethodView):
     @roles_required(*ALL_ROLES)
     @scripts_blp.response(200, ScriptSchema)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import validate
 
+from api.fields import CalendarDay, RecordId
 from compliance.audio import LAYOUTS
 from compliance.service import STATUS_BY_JOB_STATE, status_of
 
@@ -13,7 +14,7 @@ VIOLATION_STATUSES = ["flagged", "confirmed", "dismissed"]
 
 
 class RecordingUploadFormSchema(ma.Schema):
-    meeting_id = ma.fields.Integer(required=True, validate=validate.Range(min=1))
+    meeting_id = RecordId(required=True)
     layout = ma.fields.String(validate=validate.OneOf(LAYOUTS), metadata={
         "description": "rep-left (default for stereo: left = rep, right = client), rep-right, or mono"})
     call_started_at = ma.fields.AwareDateTime(metadata={"description": "when the call began (ISO 8601 with offset)"})
@@ -64,8 +65,8 @@ class RecordingSchema(ma.Schema):
 
 
 class RecordingQuerySchema(ma.Schema):
-    rep_id = ma.fields.Integer()
-    meeting_id = ma.fields.Integer()
+    rep_id = RecordId()
+    meeting_id = RecordId()
     status = ma.fields.String(validate=validate.OneOf(RECORDING_STATUSES))
 
 
@@ -122,14 +123,14 @@ class ViolationSchema(ma.Schema):
 
 
 class ViolationQuerySchema(ma.Schema):
-    rep_id = ma.fields.Integer()
+    rep_id = RecordId()
     criterion = ma.fields.String(validate=validate.Length(max=64))
     status = ma.fields.String(validate=validate.OneOf(VIOLATION_STATUSES))
     recording_id = ma.fields.String(validate=validate.Length(max=32))
 
 
 class ScriptCreateSchema(ma.Schema):
-    effective_from = ma.fields.Date(required=True, metadata={"description": "first day (in the rep's zone) it applies"})
+    effective_from = CalendarDay(required=True, metadata={"description": "first day (in the rep's zone) it applies"})
     body = ma.fields.Dict(metadata={"description": "the script as JSON (see the spec)"})
     body_yaml = ma.fields.String(metadata={"description": "or the same script as YAML text"})
 
@@ -151,4 +152,4 @@ class ScriptSchema(ma.Schema):
 
 class ScriptQuerySchema(ma.Schema):
     name = ma.fields.String(validate=validate.Length(max=100))
-    on = ma.fields.Date(metadata={"description": "only the version in force on this date"})
+    on = CalendarDay(metadata={"description": "only the version in force on this date"})

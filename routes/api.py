@@ -8,6 +8,7 @@ from flask_jwt_extended import current_user
 from flask_smorest import Blueprint
 
 from accounts.auth import ALL_ROLES, roles_required
+from api.fields import ID_PATH
 from routes import service
 from routes.schemas import MeetingQuerySchema, MeetingSchema
 
@@ -28,7 +29,7 @@ class Meetings(MethodView):
         return service.meetings_of_day(_session(), current_user, day=query.get("day"), rep_id=query.get("rep_id"))
 
 
-@blp.route("/<int:meeting_id>")
+@blp.route(f"/<{ID_PATH}:meeting_id>")
 class MeetingItem(MethodView):
     @roles_required(*ALL_ROLES)
     @blp.response(200, MeetingSchema)

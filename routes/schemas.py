@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import marshmallow as ma
 
+from api.fields import CalendarDay, RecordId
+
 
 class MeetingSchema(ma.Schema):
     id = ma.fields.Integer()
@@ -23,5 +25,5 @@ class MeetingSchema(ma.Schema):
 
 
 class MeetingQuerySchema(ma.Schema):
-    day = ma.fields.Date(metadata={"description": "a day in the rep's own time zone; default: today"})
-    rep_id = ma.fields.Integer(metadata={"description": "staff only: whose meetings"})
+    day = CalendarDay(metadata={"description": "a day in the rep's own time zone; default: today"})
+    rep_id = RecordId(metadata={"description": "staff only: whose meetings"})

@@ -75,3 +75,16 @@ def test_docs_ui_is_served_from_local_files_not_a_cdn(client):
     assert "cdn" not in html.lower()
     for src in scripts:
         assert client.get(src).status_code == 200
+
+
+def test_a_json_body_of_the_wrong_type_is_422_not_500(client):
+    response = client.post("/api/v1/auth/login", json=[None, None])
+    assert response.status_code == 422
+
+
+def test_out_of_range_numbers_and_dates_are_422_not_500(client, login):
+    manager = login("manager")
+    assert client.get("/api/v1/violations?rep_id=99999999999999999999", headers=manager).status_code == 422
+    assert client.get("/api/v1/meetings?day=9999-12-31", headers=manager).status_code == 422
+    assert client.get("/api/v1/users/99999999999999999999", headers=manager).status_code == 404
+    assert client.get("/api/v1/violations?page=99999999999999999999", headers=manager).status_code == 200
