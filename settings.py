@@ -57,6 +57,9 @@ class Settings:
     job_handler_modules: str = "compliance.jobs"
     celery_always_eager: bool = False
 
+    # the rep's day
+    reminder_tolerance_minutes: int = 15
+
     # uploads
     max_upload_mb: int = 50
 

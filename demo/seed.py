@@ -15,7 +15,7 @@ from accounts.service import create_user
 from compliance.scripts import default_script_body
 from compliance.service import add_script_version
 from models import CallScript, Meeting, Role, User
-from routes.service import today_for
+from routes.service import plan_meeting, today_for
 from settings import Settings
 
 
@@ -88,7 +88,7 @@ def seed_demo_data(session: Session, settings: Settings, today: date | None = No
             starts_at = datetime.combine(day, local_start, zone)
             exists = session.scalar(select(Meeting).where(Meeting.rep_id == rep.id, Meeting.starts_at == starts_at))
             if exists is None:
-                session.add(Meeting(
+                plan_meeting(session, users["manager"], dict(
                     rep_id=rep.id, client_name=client, client_phone=phone,
                     client_email=f"{client.split()[0].lower()}@client.example",
                     client_language="en" if english else "ru", english_speaking_client=english, address=address,

@@ -26,6 +26,8 @@ def celery_config(settings: Settings) -> dict:
                 "schedule": float(settings.job_requeue_interval_seconds),
             },
             "purge-old-records": {"task": "fieldrep.purge_old_records", "schedule": 3600.0},
+            "expire-tasks": {"task": "fieldrep.expire_tasks", "schedule": 60.0},
+            "record-missed-reminder-calls": {"task": "fieldrep.record_missed_reminder_calls", "schedule": 60.0},
         },
         "timezone": "UTC",
     }
@@ -41,6 +43,7 @@ def celery_init_app(app: Flask, settings: Settings) -> Celery:
     celery_app.config_from_object(celery_config(settings))
     celery_app.set_default()
     import jobs.tasks  # noqa: F401 - registers the tasks
+    import reps.periodic  # noqa: F401
 
     app.extensions["celery"] = celery_app
     return celery_app

@@ -4,7 +4,8 @@ from models.base import Base, utcnow
 from models.accounts import RevokedToken, Role, User
 from models.idempotency import IdempotencyRecord
 from models.jobs import BackgroundJob, JobState
-from models.routes import Meeting, MeetingStatus
+from models.routes import Meeting, MeetingChange, MeetingStatus
+from models.tasks import CallOutcome, Task, TaskKind, TaskState
 from models.compliance import (
     CallScript,
     ChannelLayout,
@@ -17,6 +18,6 @@ from models.compliance import (
 
 __all__ = [
     "Base", "utcnow", "User", "Role", "RevokedToken", "IdempotencyRecord", "BackgroundJob",
-    "JobState", "Meeting", "MeetingStatus", "CallScript", "ChannelLayout", "Recording",
+    "JobState", "Meeting", "MeetingChange", "MeetingStatus", "Task", "TaskKind", "TaskState", "CallOutcome", "CallScript", "ChannelLayout", "Recording",
     "TranscriptSegment", "CriterionResult", "Violation", "ViolationStatus",
 ]

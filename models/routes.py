@@ -7,8 +7,8 @@ voice-compliance bot needs only the meeting a recorded call belongs to.
 from __future__ import annotations
 
 import enum
-from datetime import datetime
-from sqlalchemy import JSON, Boolean, Enum, ForeignKey, String, Text
+from datetime import date, datetime
+from sqlalchemy import JSON, Boolean, Date, Enum, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import Base, CreatedAtMixin
@@ -45,5 +45,29 @@ class Meeting(CreatedAtMixin, Base):
     status: Mapped[MeetingStatus] = mapped_column(
         Enum(MeetingStatus, native_enum=False, length=24), default=MeetingStatus.planned
     )
+    route_day: Mapped[date | None] = mapped_column(Date, index=True)  # the rep's local day
+    status_reason: Mapped[str | None] = mapped_column(Text)
+    # who caused a cancellation or a reschedule (client | rep): the metrics depend on it
+    caused_by: Mapped[str | None] = mapped_column(String(16))
+    place_change_requested_by: Mapped[str | None] = mapped_column(String(16))
+    offers_presented: Mapped[list[str]] = mapped_column(JSON, default=list)
+    offers_accepted: Mapped[list[str]] = mapped_column(JSON, default=list)
+    version: Mapped[int] = mapped_column(default=1)
+    change_seq: Mapped[int] = mapped_column(default=0, index=True)
+    deleted_at: Mapped[datetime | None]
     updated_at: Mapped[datetime | None]
+
+
+class MeetingChange(Base):
+    """Every change of a meeting, in order: the history, and the feed behind "changes since"."""
+
+    __tablename__ = "meeting_changes"
+
+    seq: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    meeting_id: Mapped[int] = mapped_column(ForeignKey("meetings.id"), index=True)
+    rep_id: Mapped[int] = mapped_column(index=True)
+    action: Mapped[str] = mapped_column(String(32))
+    changed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    changes: Mapped[dict] = mapped_column(JSON, default=dict)
+    at: Mapped[datetime]
 

@@ -1,25 +1,74 @@
-"""Meetings on the route: a rep reads their day; staff read anyone's."""
+"""Route plans and meetings: planning and import (managers), the day's route with ETag, the
+lifecycle, place changes, and the "changes since" sync for phones on flaky networks."""
 
 from __future__ import annotations
 
-from flask import current_app
+from datetime import timedelta
+
+from flask import Response, current_app, request
 from flask.views import MethodView
 from flask_jwt_extended import current_user
 from flask_smorest import Blueprint
 
 from accounts.auth import ALL_ROLES, roles_required
 from api.fields import ID_PATH
-from routes import service
-from routes.schemas import MeetingQuerySchema, MeetingSchema
+from api.idempotency import idempotent
+from errors import Invalid
+from models import Role
+from routes import importer, service
+from routes.schemas import (
+    ImportFileSchema,
+    ImportReportSchema,
+    MeetingQuerySchema,
+    MeetingSchema,
+    MeetingUpdateSchema,
+    PlaceChangeSchema,
+    RouteSchema,
+    SyncQuerySchema,
+    SyncSchema,
+    TransitionSchema,
+)
 
-blp = Blueprint("meetings", __name__, url_prefix="/api/v1/meetings", description="Meetings on a rep's route")
+blp = Blueprint("meetings", __name__, url_prefix="/api/v1", description="Route plans and meetings")
+PLANNERS = (Role.manager,)
+EDITORS = (Role.manager, Role.support)
 
 
 def _session():
     return current_app.extensions["fieldrep_db"].session
 
 
-@blp.route("")
+def _tolerance() -> timedelta:
+    return timedelta(minutes=current_app.extensions["fieldrep_settings"].reminder_tolerance_minutes)
+
+
+def _with_etag(meeting, status: int = 200):
+    return meeting, status, {"ETag": f'"{service.meeting_etag(meeting)}"'}
+
+
+@blp.route("/route")
+class Route(MethodView):
+    @roles_required(*ALL_ROLES)
+    @blp.arguments(MeetingQuerySchema, location="query")
+    @blp.response(200, RouteSchema)
+    @blp.alt_response(304, description="Not modified since the ETag in If-None-Match")
+    def get(self, query):
+        """A rep's route for a day (default: today in the rep's zone). Send If-None-Match to get 304."""
+        session = _session()
+        rep_id = current_user.id if current_user.role == Role.rep else query.get("rep_id")
+        meetings = service.meetings_of_day(session, current_user, day=query.get("day"), rep_id=rep_id)
+        owner = session.get(type(current_user), rep_id) if rep_id else current_user
+        day = query.get("day") or service.today_for(owner)
+        etag = service.route_etag(meetings, day, rep_id)
+        if request.if_none_match.contains(etag):
+            response = Response(status=304)
+            response.set_etag(etag)
+            return response
+        return {"day": day, "rep_id": rep_id, "meetings": meetings}, 200, {"ETag": f'"{etag}"',
+                                                                            "Cache-Control": "private, no-cache"}
+
+
+@blp.route("/meetings")
 class Meetings(MethodView):
     @roles_required(*ALL_ROLES)
     @blp.arguments(MeetingQuerySchema, location="query")
@@ -28,11 +77,113 @@ class Meetings(MethodView):
         """The meetings of a day (default: today in the rep's time zone), in time order."""
         return service.meetings_of_day(_session(), current_user, day=query.get("day"), rep_id=query.get("rep_id"))
 
+    @roles_required(*PLANNERS)
+    @idempotent
+    @blp.arguments(MeetingSchema)
+    @blp.response(201, MeetingSchema)
+    def post(self, data):
+        """Plan a meeting on a rep's route; its reminder-call task is created with it."""
+        session = _session()
+        meeting = service.plan_meeting(session, current_user, data, _tolerance())
+        session.commit()
+        return _with_etag(meeting, 201)
 
-@blp.route(f"/<{ID_PATH}:meeting_id>")
+
+@blp.route("/meetings/import")
+class MeetingImport(MethodView):
+    @roles_required(*PLANNERS)
+    @idempotent
+    @blp.arguments(ImportFileSchema, location="files")
+    @blp.response(200, ImportReportSchema)
+    def post(self, files):
+        """Import route plans from a CSV (header: rep,date,start,end,client_name,client_phone,client_email,
+        client_language,english_speaking_client,address,latitude,longitude,products,offers; lists split
+        by `;`) or a JSON list. Good rows are planned; the answer lists the rejected rows and why."""
+        upload = files["file"]
+        if not hasattr(upload, "read"):
+            raise Invalid("Send the plan as a file part named `file`.", errors={"file": ["Not a file."]})
+        try:
+            content = upload.read().decode("utf-8-sig")
+        except UnicodeDecodeError:
+            raise Invalid("The file must be UTF-8 text (CSV or JSON).", errors={"file": ["Not UTF-8."]}) from None
+        kind = "json" if (upload.filename or "").lower().endswith(".json") or "json" in (upload.mimetype or "") else "csv"
+        session = _session()
+        report = importer.import_rows(session, current_user, importer.parse_rows(content, kind))
+        session.commit()
+        return report
+
+
+@blp.route("/meetings/changes")
+class MeetingChanges(MethodView):
+    @roles_required(*ALL_ROLES)
+    @blp.arguments(SyncQuerySchema, location="query")
+    @blp.response(200, SyncSchema)
+    @blp.alt_response(410, description="The token is too old: reload in full (call without `since`)")
+    def get(self, query):
+        """Meetings new, changed or cancelled since `since`, ids of deleted ones, and the next token."""
+        page = service.changes_since(_session(), current_user, query.get("since"), query.get("rep_id"))
+        return page.__dict__
+
+
+@blp.route(f"/meetings/<{ID_PATH}:meeting_id>")
 class MeetingItem(MethodView):
     @roles_required(*ALL_ROLES)
     @blp.response(200, MeetingSchema)
     def get(self, meeting_id):
-        """One meeting (a rep: only their own)."""
-        return service.get_meeting(_session(), current_user, meeting_id)
+        """One meeting (a rep: only their own); its ETag goes into If-Match of a change."""
+        return _with_etag(service.get_meeting(_session(), current_user, meeting_id))
+
+    @roles_required(*EDITORS)
+    @blp.arguments(MeetingUpdateSchema)
+    @blp.response(200, MeetingSchema)
+    @blp.alt_response(412, description="If-Match is stale: someone else changed the meeting")
+    def patch(self, changes, meeting_id):
+        """Change a meeting's client details or interval (send If-Match with the ETag you read)."""
+        session = _session()
+        meeting = service.get_meeting(session, current_user, meeting_id)
+        service.update_meeting(session, current_user, meeting, changes, request.headers.get("If-Match"), _tolerance())
+        session.commit()
+        return _with_etag(meeting)
+
+    @roles_required(*PLANNERS)
+    @blp.response(204)
+    def delete(self, meeting_id):
+        """Take a meeting off the route (phones learn of it through the sync)."""
+        session = _session()
+        meeting = service.get_meeting(session, current_user, meeting_id)
+        service.delete_meeting(session, current_user, meeting, request.headers.get("If-Match"))
+        session.commit()
+
+
+@blp.route(f"/meetings/<{ID_PATH}:meeting_id>/transitions")
+class MeetingTransitions(MethodView):
+    @roles_required(Role.rep, *EDITORS)
+    @idempotent
+    @blp.arguments(TransitionSchema)
+    @blp.response(200, MeetingSchema)
+    @blp.alt_response(409, description="Not allowed from the current state; `allowed` lists what is")
+    def post(self, body, meeting_id):
+        """Move a meeting through its lifecycle: confirm, start, complete (offers presented/accepted),
+        cancel (caused_by, reason), reschedule (caused_by, new interval), no_show, fail (reason)."""
+        session = _session()
+        meeting = service.get_meeting(session, current_user, meeting_id)
+        action = body.pop("action")
+        service.transition(session, current_user, meeting, action, body, request.headers.get("If-Match"), _tolerance())
+        session.commit()
+        return _with_etag(meeting)
+
+
+@blp.route(f"/meetings/<{ID_PATH}:meeting_id>/place")
+class MeetingPlace(MethodView):
+    @roles_required(Role.rep, *EDITORS)
+    @blp.arguments(PlaceChangeSchema)
+    @blp.response(200, MeetingSchema)
+    def post(self, body, meeting_id):
+        """Move the meeting to another place; allowed only when the client asked for it."""
+        session = _session()
+        meeting = service.get_meeting(session, current_user, meeting_id)
+        service.change_place(session, current_user, meeting, address=body["address"],
+                             requested_by=body["requested_by"], latitude=body.get("latitude"),
+                             longitude=body.get("longitude"), if_match=request.headers.get("If-Match"))
+        session.commit()
+        return _with_etag(meeting)

@@ -1,15 +1,25 @@
-"""Meeting queries; no Flask here."""
+"""Route plans and meetings: planning, import, the lifecycle, optimistic locking, sync. No Flask."""
 
 from __future__ import annotations
 
+import hashlib
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from errors import NotFound
-from models import Meeting, Role, User
+from errors import Conflict, Gone, Invalid, NotFound, PreconditionFailed
+from models import Meeting, MeetingChange, MeetingStatus, Role, User, utcnow
+from reps import tasks as task_service
+from routes.lifecycle import ACTIONS, CAUSES, next_status
+
+EDITABLE_FIELDS = ("client_name", "client_phone", "client_email", "client_language", "english_speaking_client",
+                   "products", "offers", "latitude", "longitude")
+SYNC_RETENTION = timedelta(days=30)
+DEFAULT_TOLERANCE = timedelta(minutes=15)
 
 
 def local_day_bounds(day: date, time_zone: str) -> tuple[datetime, datetime]:
@@ -24,16 +34,23 @@ def today_for(user: User, now: datetime | None = None) -> date:
     return (now or datetime.now(timezone.utc)).astimezone(ZoneInfo(user.time_zone)).date()
 
 
-def meetings_of_day(session: Session, viewer: User, *, day: date | None = None, rep_id: int | None = None) -> list[Meeting]:
+def _rep(session: Session, viewer: User, rep_id: int | None) -> User | None:
     if viewer.role == Role.rep:
-        rep = viewer
-    else:
-        rep = session.get(User, rep_id) if rep_id else None
-        if rep_id and rep is None:
-            raise NotFound("No such rep.")
+        return viewer
+    if rep_id is None:
+        return None
+    rep = session.get(User, rep_id)
+    if rep is None or rep.role != Role.rep:
+        raise NotFound("No such rep.")
+    return rep
+
+
+def meetings_of_day(session: Session, viewer: User, *, day: date | None = None, rep_id: int | None = None) -> list[Meeting]:
+    rep = _rep(session, viewer, rep_id)
     zone_owner = rep or viewer
     start, end = local_day_bounds(day or today_for(zone_owner), zone_owner.time_zone)
-    statement = select(Meeting).where(Meeting.starts_at >= start, Meeting.starts_at < end).order_by(Meeting.starts_at)
+    statement = (select(Meeting).where(Meeting.starts_at >= start, Meeting.starts_at < end,
+                                       Meeting.deleted_at.is_(None)).order_by(Meeting.starts_at, Meeting.id))
     if rep is not None:
         statement = statement.where(Meeting.rep_id == rep.id)
     return list(session.scalars(statement))
@@ -41,6 +58,221 @@ def meetings_of_day(session: Session, viewer: User, *, day: date | None = None, 
 
 def get_meeting(session: Session, viewer: User, meeting_id: int) -> Meeting:
     meeting = session.get(Meeting, meeting_id)
-    if meeting is None or (viewer.role == Role.rep and meeting.rep_id != viewer.id):
+    if meeting is None or meeting.deleted_at is not None or (viewer.role == Role.rep and meeting.rep_id != viewer.id):
         raise NotFound("No such meeting.")
     return meeting
+
+
+def meeting_etag(meeting: Meeting) -> str:
+    return f"m{meeting.id}-v{meeting.version}"
+
+
+def route_etag(meetings: list[Meeting], day: date, rep_id: int | None) -> str:
+    digest = hashlib.sha256(f"{day}|{rep_id}|".encode())
+    for meeting in meetings:
+        digest.update(f"{meeting.id}:{meeting.version};".encode())
+    return digest.hexdigest()[:32]
+
+
+def check_if_match(meeting: Meeting, if_match: str | None) -> None:
+    """A stale If-Match means someone changed the meeting since the client read it: 412."""
+    if not if_match:
+        return
+    tags = {tag.strip().removeprefix("W/").strip('"') for tag in if_match.split(",")}
+    if "*" not in tags and meeting_etag(meeting) not in tags:
+        raise PreconditionFailed(
+            "The meeting was changed since you read it; reload it and apply your change again.",
+            current_etag=meeting_etag(meeting),
+        )
+
+
+def _record(session: Session, meeting: Meeting, action: str, actor: User | None, changes: dict[str, Any]) -> None:
+    meeting.version = (meeting.version or 0) + 1
+    meeting.updated_at = utcnow()
+    change = MeetingChange(meeting_id=meeting.id, rep_id=meeting.rep_id, action=action,
+                           changed_by_id=actor.id if actor else None, changes=changes, at=meeting.updated_at)
+    session.add(change)
+    session.flush()
+    meeting.change_seq = change.seq
+
+
+def _jsonable(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, (datetime, date)) else getattr(value, "value", value)
+
+
+def _check_interval(session: Session, rep: User, starts_at: datetime, ends_at: datetime,
+                    ignore_id: int | None = None) -> None:
+    if ends_at <= starts_at:
+        raise Invalid("The meeting must end after it starts.", errors={"ends_at": ["Must be after starts_at."]})
+    if ends_at - starts_at > timedelta(hours=12):
+        raise Invalid("A meeting cannot last more than 12 hours.", errors={"ends_at": ["Too long."]})
+    overlapping = session.scalar(select(Meeting).where(
+        Meeting.rep_id == rep.id, Meeting.deleted_at.is_(None), Meeting.id != (ignore_id or 0),
+        Meeting.status.notin_([MeetingStatus.cancelled, MeetingStatus.client_no_show, MeetingStatus.failed]),
+        Meeting.starts_at < ends_at, Meeting.ends_at > starts_at,
+    ).limit(1))
+    if overlapping is not None:
+        raise Conflict(
+            f"{rep.username} already has a meeting at that time (#{overlapping.id}, "
+            f"{overlapping.starts_at.isoformat()}–{overlapping.ends_at.isoformat()}).",
+            errors={"starts_at": ["Overlaps another meeting."]},
+        )
+
+
+def plan_meeting(session: Session, actor: User, data: dict[str, Any],
+                 tolerance: timedelta = DEFAULT_TOLERANCE) -> Meeting:
+    rep = session.get(User, data["rep_id"])
+    if rep is None or rep.role != Role.rep or not rep.is_active:
+        raise Invalid("No active rep with that id.", errors={"rep_id": ["Not an active rep."]})
+    _check_interval(session, rep, data["starts_at"], data["ends_at"])
+    meeting = Meeting(rep_id=rep.id, **{key: value for key, value in data.items() if key != "rep_id"})
+    meeting.route_day = data["starts_at"].astimezone(ZoneInfo(rep.time_zone)).date()
+    session.add(meeting)
+    session.flush()
+    _record(session, meeting, "planned", actor, {key: _jsonable(value) for key, value in data.items()})
+    task_service.create_reminder_call_task(session, meeting, tolerance)
+    return meeting
+
+
+def update_meeting(session: Session, actor: User, meeting: Meeting, changes: dict[str, Any], if_match: str | None,
+                   tolerance: timedelta = DEFAULT_TOLERANCE) -> Meeting:
+    check_if_match(meeting, if_match)
+    if meeting.status not in (MeetingStatus.planned, MeetingStatus.confirmed, MeetingStatus.rescheduled):
+        raise Conflict(f"A {meeting.status.value} meeting cannot be edited.")
+    rep = session.get(User, meeting.rep_id)
+    if "starts_at" in changes or "ends_at" in changes:
+        starts_at = changes.get("starts_at", meeting.starts_at)
+        ends_at = changes.get("ends_at", meeting.ends_at)
+        _check_interval(session, rep, starts_at, ends_at, ignore_id=meeting.id)
+    diff = {}
+    for key, value in changes.items():
+        if getattr(meeting, key) != value:
+            diff[key] = {"old": _jsonable(getattr(meeting, key)), "new": _jsonable(value)}
+            setattr(meeting, key, value)
+    if diff:
+        meeting.route_day = meeting.starts_at.astimezone(ZoneInfo(rep.time_zone)).date()
+        _record(session, meeting, "edited", actor, diff)
+        task_service.follow_meeting(session, meeting, tolerance)
+    return meeting
+
+
+def change_place(session: Session, actor: User, meeting: Meeting, *, address: str, requested_by: str,
+                 latitude: float | None, longitude: float | None, if_match: str | None) -> Meeting:
+    """The place changes only when the client asked for it; the record says who asked."""
+    check_if_match(meeting, if_match)
+    if requested_by != "client":
+        raise Conflict("The meeting place can be changed only when the client asks for it.",
+                       errors={"requested_by": ["Must be 'client'."]})
+    if meeting.status not in (MeetingStatus.planned, MeetingStatus.confirmed, MeetingStatus.rescheduled):
+        raise Conflict(f"A {meeting.status.value} meeting cannot move.")
+    diff = {"address": {"old": meeting.address, "new": address}, "requested_by": requested_by}
+    meeting.address, meeting.latitude, meeting.longitude = address, latitude, longitude
+    meeting.place_change_requested_by = requested_by
+    _record(session, meeting, "place_changed", actor, diff)
+    return meeting
+
+
+def transition(session: Session, actor: User, meeting: Meeting, action: str, payload: dict[str, Any],
+               if_match: str | None, tolerance: timedelta = DEFAULT_TOLERANCE) -> Meeting:
+    check_if_match(meeting, if_match)
+    target = next_status(meeting.status, action)
+    rule = ACTIONS[action]
+    errors: dict[str, list[str]] = {}
+    if rule.needs_cause and payload.get("caused_by") not in CAUSES:
+        errors["caused_by"] = ["Say who caused it: 'client' or 'rep'."]
+    if rule.needs_reason and not (payload.get("reason") or "").strip():
+        errors["reason"] = ["Give the reason."]
+    if rule.needs_interval and not (payload.get("starts_at") and payload.get("ends_at")):
+        errors["starts_at"] = ["A reschedule needs the new starts_at and ends_at."]
+    if errors:
+        raise Invalid(f"'{action}' needs more information: {', '.join(sorted(errors))}.", errors=errors)
+    diff: dict[str, Any] = {"status": {"old": meeting.status.value, "new": target.value}}
+    if rule.needs_interval:
+        rep = session.get(User, meeting.rep_id)
+        _check_interval(session, rep, payload["starts_at"], payload["ends_at"], ignore_id=meeting.id)
+        diff["interval"] = {"old": [meeting.starts_at.isoformat(), meeting.ends_at.isoformat()],
+                            "new": [payload["starts_at"].isoformat(), payload["ends_at"].isoformat()]}
+        meeting.starts_at, meeting.ends_at = payload["starts_at"], payload["ends_at"]
+        meeting.route_day = meeting.starts_at.astimezone(ZoneInfo(rep.time_zone)).date()
+    if action == "complete":
+        presented = list(payload.get("offers_presented") or [])
+        accepted = list(payload.get("offers_accepted") or [])
+        if not set(accepted) <= set(presented):
+            raise Invalid("An offer can be accepted only if it was presented.",
+                          errors={"offers_accepted": ["Every accepted offer must be in offers_presented."]})
+        meeting.offers_presented, meeting.offers_accepted = presented, accepted
+        diff["offers"] = {"presented": presented, "accepted": accepted}
+    if rule.needs_cause:
+        meeting.caused_by = payload["caused_by"]
+        diff["caused_by"] = payload["caused_by"]
+    if payload.get("reason"):
+        meeting.status_reason = payload["reason"].strip()
+        diff["reason"] = meeting.status_reason
+    meeting.status = target
+    _record(session, meeting, action, actor, diff)
+    task_service.follow_meeting(session, meeting, tolerance)
+    return meeting
+
+
+def delete_meeting(session: Session, actor: User, meeting: Meeting, if_match: str | None) -> None:
+    """Taken off the route by a planner: kept as a tombstone so phones learn of it when they sync."""
+    check_if_match(meeting, if_match)
+    meeting.deleted_at = utcnow()
+    _record(session, meeting, "deleted", actor, {})
+    meeting.status = MeetingStatus.cancelled
+    task_service.follow_meeting(session, meeting, DEFAULT_TOLERANCE)
+
+
+# --- "changes since" sync -----------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class SyncPage:
+    meetings: list[Meeting]
+    deleted_ids: list[int]
+    token: str
+    full_reload: bool = False
+
+
+def _token(seq: int) -> str:
+    return f"v1.{seq}"
+
+
+def _parse_token(token: str) -> int:
+    try:
+        prefix, seq = token.split(".", 1)
+        if prefix != "v1":
+            raise ValueError
+        return int(seq)
+    except ValueError:
+        raise Invalid("Unknown sync token; start with a full sync (no `since`).", errors={"since": ["Unknown token."]}) from None
+
+
+def changes_since(session: Session, viewer: User, since: str | None, rep_id: int | None = None) -> SyncPage:
+    """Meetings changed after `since` (new, changed, cancelled) plus deleted ids, and the next token.
+
+    Without `since`: the rep's meetings from today on (a full load). A token that missed changes
+    older than SYNC_RETENTION is not served (410): the client reloads in full.
+    """
+    rep = _rep(session, viewer, rep_id)
+    latest = session.scalar(select(func.max(MeetingChange.seq))) or 0
+    if since is None:
+        start, _ = local_day_bounds(today_for(rep or viewer), (rep or viewer).time_zone)
+        statement = select(Meeting).where(Meeting.ends_at >= start, Meeting.deleted_at.is_(None))
+        if rep is not None:
+            statement = statement.where(Meeting.rep_id == rep.id)
+        return SyncPage(list(session.scalars(statement.order_by(Meeting.starts_at))), [], _token(latest), True)
+    seq = _parse_token(since)
+    if seq > latest:
+        raise Invalid("That sync token is from the future; start with a full sync.", errors={"since": ["Unknown token."]})
+    first_missed = session.scalar(select(func.min(MeetingChange.at)).where(MeetingChange.seq > seq))
+    if first_missed is not None and first_missed < utcnow() - SYNC_RETENTION:
+        raise Gone("That sync token is too old to serve; reload in full (call again without `since`).")
+    statement = select(Meeting).where(Meeting.change_seq > seq)
+    if rep is not None:
+        statement = statement.where(Meeting.rep_id == rep.id)
+    changed = list(session.scalars(statement.order_by(Meeting.change_seq)))
+    return SyncPage(
+        [meeting for meeting in changed if meeting.deleted_at is None],
+        [meeting.id for meeting in changed if meeting.deleted_at is not None],
+        _token(latest),
+    )

@@ -1,0 +1,94 @@
+"""A rep's tasks (reminder calls and others) and the "today" overview."""
+
+from __future__ import annotations
+
+from flask import current_app
+from flask.views import MethodView
+from flask_jwt_extended import current_user
+from flask_smorest import Blueprint
+from sqlalchemy import select
+
+from accounts.auth import ALL_ROLES, roles_required
+from api.fields import ID_PATH
+from api.idempotency import idempotent
+from api.pagination import SelectPage
+from models import Role, TaskState, Violation, ViolationStatus
+from reps import tasks as service
+from reps.schemas import CallLogSchema, OwnTimeSchema, TaskQuerySchema, TaskSchema, TodaySchema
+from routes import service as routes_service
+
+blp = Blueprint("tasks", __name__, url_prefix="/api/v1", description="Tasks with deadlines, reminder calls, today")
+
+
+def _session():
+    return current_app.extensions["fieldrep_db"].session
+
+
+@blp.route("/tasks")
+class Tasks(MethodView):
+    @roles_required(*ALL_ROLES)
+    @blp.arguments(TaskQuerySchema, location="query")
+    @blp.response(200, TaskSchema(many=True))
+    @blp.paginate(SelectPage)
+    def get(self, query):
+        """Tasks by deadline: a rep sees their own; staff filter by owner. Filter by state (repeatable)."""
+        return service.list_tasks(_session(), current_user, states=query.get("state"), owner_id=query.get("owner_id"))
+
+
+@blp.route(f"/tasks/<{ID_PATH}:task_id>")
+class TaskItem(MethodView):
+    @roles_required(*ALL_ROLES)
+    @blp.response(200, TaskSchema)
+    def get(self, task_id):
+        """One task."""
+        return service.get_task(_session(), current_user, task_id)
+
+    @roles_required(Role.rep, Role.manager)
+    @blp.arguments(OwnTimeSchema)
+    @blp.response(200, TaskSchema)
+    @blp.alt_response(422, description="The own time is after the central deadline")
+    def patch(self, body, task_id):
+        """Set (or clear, with null) your own planned time; it may not be after the central deadline."""
+        session = _session()
+        task = service.get_task(session, current_user, task_id)
+        service.set_own_planned_time(task, body["own_planned_at"])
+        session.commit()
+        return task
+
+
+@blp.route(f"/tasks/<{ID_PATH}:task_id>/call")
+class TaskCall(MethodView):
+    @roles_required(Role.rep)
+    @idempotent
+    @blp.arguments(CallLogSchema)
+    @blp.response(201, TaskSchema)
+    def post(self, body, task_id):
+        """Log the call made for a call task: outcome and time (and the recording's id, if uploaded).
+
+        `not_reachable` answers with the new retry task (a short deadline); a call outside the
+        window is recorded as `reminder_call_off_window`.
+        """
+        session = _session()
+        task = service.get_task(session, current_user, task_id)
+        result = service.log_call(session, task, outcome=body["outcome"], called_at=body["called_at"],
+                                  recording_id=body.get("recording_id"), note=body.get("note"))
+        session.commit()
+        return result
+
+
+@blp.route("/today")
+class Today(MethodView):
+    @roles_required(Role.rep)
+    @blp.response(200, TodaySchema)
+    def get(self):
+        """The rep's day at a glance: today's route, open tasks, violations still open."""
+        session = _session()
+        day = routes_service.today_for(current_user)
+        tasks = session.scalars(service.list_tasks(session, current_user, states=[TaskState.open])).all()
+        violations = session.scalars(select(Violation).where(
+            Violation.rep_id == current_user.id,
+            Violation.status.in_([ViolationStatus.flagged, ViolationStatus.confirmed]),
+        ).order_by(Violation.created_at.desc()).limit(50)).all()
+        return {"day": day, "time_zone": current_user.time_zone,
+                "route": routes_service.meetings_of_day(session, current_user, day=day),
+                "open_tasks": tasks, "violations": violations}

@@ -1,0 +1,164 @@
+"""Task use cases: reminder-call tasks that follow their meeting, own planned times, call logs,
+expiry at the end of the deadline day, and the reminder-call violations. No Flask here."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from errors import Conflict, Invalid, NotFound
+from models import (
+    CallOutcome,
+    Meeting,
+    MeetingStatus,
+    Role,
+    Task,
+    TaskKind,
+    TaskState,
+    User,
+    Violation,
+    ViolationStatus,
+    utcnow,
+)
+from reps.deadlines import check_own_planned_time, end_of_deadline_day, reminder_call_window
+
+RETRY_CALL_WITHIN = timedelta(minutes=30)
+REMINDER_CALL_MISSING = "reminder_call_missing"
+REMINDER_CALL_OFF_WINDOW = "reminder_call_off_window"
+CALL_TASKS = (TaskKind.reminder_call, TaskKind.retry_call)
+
+
+def create_reminder_call_task(session: Session, meeting: Meeting, tolerance: timedelta) -> Task:
+    window = reminder_call_window(meeting.starts_at, tolerance)
+    task = Task(
+        owner_id=meeting.rep_id, kind=TaskKind.reminder_call, meeting_id=meeting.id,
+        title=f"Reminder call to {meeting.client_name}", deadline_at=window.deadline_at, due_at=window.due_at,
+        window_opens_at=window.opens_at, window_closes_at=window.closes_at,
+    )
+    session.add(task)
+    session.flush()
+    return task
+
+
+def open_call_tasks(session: Session, meeting_id: int) -> list[Task]:
+    return list(session.scalars(select(Task).where(
+        Task.meeting_id == meeting_id, Task.kind.in_(CALL_TASKS), Task.state == TaskState.open)))
+
+
+def follow_meeting(session: Session, meeting: Meeting, tolerance: timedelta) -> None:
+    """Keep the meeting's reminder call in step: moved with a reschedule, cancelled with the meeting."""
+    if meeting.status in (MeetingStatus.cancelled, MeetingStatus.failed, MeetingStatus.client_no_show):
+        for task in open_call_tasks(session, meeting.id):
+            task.state, task.updated_at = TaskState.cancelled, utcnow()
+        return
+    window = reminder_call_window(meeting.starts_at, tolerance)
+    for task in open_call_tasks(session, meeting.id):
+        if task.kind == TaskKind.reminder_call:
+            task.deadline_at, task.due_at = window.deadline_at, window.due_at
+            task.window_opens_at, task.window_closes_at = window.opens_at, window.closes_at
+            if task.own_planned_at and task.own_planned_at > window.deadline_at:
+                task.own_planned_at = None  # the rep's own time no longer fits: they plan again
+            task.updated_at = utcnow()
+
+
+def get_task(session: Session, viewer: User, task_id: int) -> Task:
+    task = session.get(Task, task_id)
+    if task is None or (viewer.role == Role.rep and task.owner_id != viewer.id):
+        raise NotFound("No such task.")
+    return task
+
+
+def list_tasks(session: Session, viewer: User, *, states: list[TaskState] | None = None, owner_id: int | None = None):
+    statement = select(Task).order_by(Task.deadline_at, Task.id)
+    if viewer.role == Role.rep:
+        statement = statement.where(Task.owner_id == viewer.id)
+    elif owner_id:
+        statement = statement.where(Task.owner_id == owner_id)
+    if states:
+        statement = statement.where(Task.state.in_(states))
+    return statement
+
+
+def set_own_planned_time(task: Task, own_planned_at: datetime | None) -> Task:
+    if task.state != TaskState.open:
+        raise Conflict(f"The task is {task.state.value}; only open tasks can be planned.")
+    task.own_planned_at = check_own_planned_time(own_planned_at, task.deadline_at) if own_planned_at else None
+    task.updated_at = utcnow()
+    return task
+
+
+def _violation(session: Session, meeting: Meeting, criterion: str, evidence: dict) -> Violation | None:
+    exists = session.scalar(select(Violation).where(
+        Violation.meeting_id == meeting.id, Violation.criterion == criterion, Violation.source == "system"))
+    if exists is not None:
+        return None
+    violation = Violation(rep_id=meeting.rep_id, meeting_id=meeting.id, criterion=criterion, source="system",
+                          status=ViolationStatus.flagged, evidence=evidence)
+    session.add(violation)
+    return violation
+
+
+def log_call(session: Session, task: Task, *, outcome: CallOutcome, called_at: datetime,
+             recording_id: str | None = None, note: str | None = None, now: datetime | None = None) -> Task:
+    """Record the reminder call; returns the retry task when the client was not reachable, else the task."""
+    now = now or utcnow()
+    if task.kind not in CALL_TASKS:
+        raise Conflict("Only call tasks take a call log.")
+    if task.state != TaskState.open:
+        raise Conflict(f"The task is already {task.state.value}.")
+    if called_at > now + timedelta(minutes=5):
+        raise Invalid("The call cannot be in the future.", errors={"called_at": ["Must not be in the future."]})
+    meeting = session.get(Meeting, task.meeting_id)
+    task.state, task.completed_at, task.call_outcome = TaskState.done, called_at, outcome
+    task.recording_id, task.note, task.updated_at = recording_id, note, now
+    if task.kind == TaskKind.reminder_call and meeting is not None and called_at < meeting.starts_at:
+        if not (task.window_opens_at <= called_at <= task.window_closes_at):
+            _violation(session, meeting, REMINDER_CALL_OFF_WINDOW, {
+                "called_at": called_at.isoformat(), "window_opens_at": task.window_opens_at.isoformat(),
+                "window_closes_at": task.window_closes_at.isoformat()})
+    if outcome == CallOutcome.not_reachable and meeting is not None:
+        deadline = min(called_at + RETRY_CALL_WITHIN, meeting.starts_at)
+        retry = Task(
+            owner_id=task.owner_id, kind=TaskKind.retry_call, meeting_id=meeting.id, parent_task_id=task.id,
+            title=f"Call {meeting.client_name} again", deadline_at=max(deadline, called_at),
+            due_at=called_at + timedelta(minutes=10), attempt=task.attempt + 1,
+        )
+        session.add(retry)
+        session.flush()
+        return retry
+    return task
+
+
+def expire_overdue_tasks(session: Session, now: datetime | None = None) -> int:
+    """Open tasks turn `expired` once the owner's local day of the deadline has ended (after 23:59:59)."""
+    now = now or utcnow()
+    rows = session.execute(
+        select(Task, User.time_zone).join(User, Task.owner_id == User.id)
+        .where(Task.state == TaskState.open, Task.deadline_at < now)
+    ).all()
+    expired = 0
+    for task, time_zone in rows:
+        if now >= end_of_deadline_day(task.deadline_at, time_zone):
+            task.state, task.updated_at = TaskState.expired, now
+            expired += 1
+    return expired
+
+
+def record_missed_reminder_calls(session: Session, now: datetime | None = None) -> int:
+    """A meeting that has started with no reminder call made gets `reminder_call_missing`, once."""
+    now = now or utcnow()
+    meetings = session.scalars(select(Meeting).where(
+        Meeting.starts_at <= now, Meeting.starts_at >= now - timedelta(days=2), Meeting.deleted_at.is_(None),
+        Meeting.status.notin_([MeetingStatus.cancelled]),
+    )).all()
+    recorded = 0
+    for meeting in meetings:
+        calls = session.scalars(select(Task).where(Task.meeting_id == meeting.id, Task.kind.in_(CALL_TASKS))).all()
+        if not calls:
+            continue
+        made = any(t.state == TaskState.done and t.completed_at and t.completed_at <= meeting.starts_at for t in calls)
+        if not made and _violation(session, meeting, REMINDER_CALL_MISSING, {"meeting_starts_at": meeting.starts_at.isoformat()}):
+            recorded += 1
+    return recorded
