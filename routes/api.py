@@ -14,7 +14,7 @@ from accounts.auth import ALL_ROLES, roles_required
 from api.fields import ID_PATH
 from api.idempotency import idempotent
 from errors import Invalid
-from models import Role
+from models import Role, User
 from routes import importer, service
 from routes.schemas import (
     ImportFileSchema,
@@ -57,7 +57,7 @@ class Route(MethodView):
         session = _session()
         rep_id = current_user.id if current_user.role == Role.rep else query.get("rep_id")
         meetings = service.meetings_of_day(session, current_user, day=query.get("day"), rep_id=rep_id)
-        owner = session.get(type(current_user), rep_id) if rep_id else current_user
+        owner = session.get(User, rep_id) if rep_id else current_user
         day = query.get("day") or service.today_for(owner)
         etag = service.route_etag(meetings, day, rep_id)
         if request.if_none_match.contains(etag):
