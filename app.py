@@ -70,6 +70,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     from jobs.celery_app import celery_init_app
     from jobs.registry import load_handler_modules
     from storage.db import Database
+    from notifications.channels import make_channels
     from storage.objects import make_object_store
 
     # One session per app context (not per thread): a task run eagerly inside a request gets its own.
@@ -79,6 +80,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.extensions["fieldrep_services"] = {
         "settings": settings,
         "objects": make_object_store(settings, secret_key),
+        "channels": make_channels(settings),
     }
     app.teardown_appcontext(database.remove)
 

@@ -60,6 +60,14 @@ class Settings:
     # the rep's day
     reminder_tolerance_minutes: int = 15
 
+    # notifications (email now; the channel is pluggable)
+    smtp_host: str = "localhost"
+    smtp_port: int = 25
+    smtp_username: str = ""
+    smtp_password: str = ""
+    smtp_starttls: bool = False
+    mail_from: str = "Fieldrep <no-reply@fieldrep.example>"
+
     # uploads
     max_upload_mb: int = 50
 

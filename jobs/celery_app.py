@@ -28,6 +28,8 @@ def celery_config(settings: Settings) -> dict:
             "purge-old-records": {"task": "fieldrep.purge_old_records", "schedule": 3600.0},
             "expire-tasks": {"task": "fieldrep.expire_tasks", "schedule": 60.0},
             "record-missed-reminder-calls": {"task": "fieldrep.record_missed_reminder_calls", "schedule": 60.0},
+            "queue-call-reminders": {"task": "fieldrep.queue_call_reminders", "schedule": 60.0},
+            "deliver-notifications": {"task": "fieldrep.deliver_notifications", "schedule": 30.0},
         },
         "timezone": "UTC",
     }
@@ -43,6 +45,7 @@ def celery_init_app(app: Flask, settings: Settings) -> Celery:
     celery_app.config_from_object(celery_config(settings))
     celery_app.set_default()
     import jobs.tasks  # noqa: F401 - registers the tasks
+    import notifications.periodic  # noqa: F401
     import reps.periodic  # noqa: F401
 
     app.extensions["celery"] = celery_app

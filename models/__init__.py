@@ -6,6 +6,7 @@ from models.idempotency import IdempotencyRecord
 from models.jobs import BackgroundJob, JobState
 from models.routes import Meeting, MeetingChange, MeetingStatus
 from models.tasks import CallOutcome, Task, TaskKind, TaskState
+from models.notifications import Notification, NotificationState
 from models.compliance import (
     CallScript,
     ChannelLayout,
@@ -18,6 +19,6 @@ from models.compliance import (
 
 __all__ = [
     "Base", "utcnow", "User", "Role", "RevokedToken", "IdempotencyRecord", "BackgroundJob",
-    "JobState", "Meeting", "MeetingChange", "MeetingStatus", "Task", "TaskKind", "TaskState", "CallOutcome", "CallScript", "ChannelLayout", "Recording",
+    "JobState", "Meeting", "MeetingChange", "MeetingStatus", "Task", "TaskKind", "Notification", "NotificationState", "TaskState", "CallOutcome", "CallScript", "ChannelLayout", "Recording",
     "TranscriptSegment", "CriterionResult", "Violation", "ViolationStatus",
 ]

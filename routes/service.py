@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from errors import Conflict, Gone, Invalid, NotFound, PreconditionFailed
 from models import Meeting, MeetingChange, MeetingStatus, Role, User, utcnow
+from notifications import outbox
 from reps import tasks as task_service
 from routes.lifecycle import ACTIONS, CAUSES, next_status
 
@@ -131,6 +132,7 @@ def plan_meeting(session: Session, actor: User, data: dict[str, Any],
     session.flush()
     _record(session, meeting, "planned", actor, {key: _jsonable(value) for key, value in data.items()})
     task_service.create_reminder_call_task(session, meeting, tolerance)
+    outbox.notify_client_of_meeting_time(session, meeting, rep)
     return meeting
 
 
@@ -153,6 +155,8 @@ def update_meeting(session: Session, actor: User, meeting: Meeting, changes: dic
         meeting.route_day = meeting.starts_at.astimezone(ZoneInfo(rep.time_zone)).date()
         _record(session, meeting, "edited", actor, diff)
         task_service.follow_meeting(session, meeting, tolerance)
+        if "starts_at" in diff or "ends_at" in diff:
+            outbox.notify_client_of_meeting_time(session, meeting, rep)
     return meeting
 
 
@@ -211,6 +215,8 @@ def transition(session: Session, actor: User, meeting: Meeting, action: str, pay
     meeting.status = target
     _record(session, meeting, action, actor, diff)
     task_service.follow_meeting(session, meeting, tolerance)
+    if rule.needs_interval:
+        outbox.notify_client_of_meeting_time(session, meeting, session.get(User, meeting.rep_id))
     return meeting
 
 

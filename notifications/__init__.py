@@ -1,0 +1,1 @@
+"""Outgoing notifications through an outbox: email now, other channels (SMS, push) pluggable."""

@@ -1,0 +1,125 @@
+"""Notifications through the outbox to a real SMTP server on loopback (aiosmtpd)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from email import message_from_bytes, policy
+
+import pytest
+from aiosmtpd.controller import Controller
+from aiosmtpd.handlers import Message
+from sqlalchemy import select
+
+from models import Notification, NotificationState
+from notifications import outbox
+from tests.support.servers import free_port
+
+
+class Inbox(Message):
+    def __init__(self):
+        super().__init__(message_class=None)
+        self.messages = []
+
+    def prepare_message(self, session, envelope):
+        return message_from_bytes(envelope.content, policy=policy.default)
+
+    def handle_message(self, message):
+        self.messages.append(message)
+
+
+@pytest.fixture
+def smtp_port():
+    return free_port()
+
+
+@pytest.fixture
+def smtp(smtp_port):
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=smtp_port)
+    controller.start()
+    yield inbox
+    controller.stop()
+
+
+@pytest.fixture
+def settings_overrides(smtp_port):
+    return {"smtp_host": "127.0.0.1", "smtp_port": smtp_port}
+
+
+def at(hours: float) -> datetime:
+    return (datetime.now(timezone.utc) + timedelta(hours=hours)).replace(microsecond=0)
+
+
+def deliver(app, db, now=None) -> int:
+    with app.app_context():
+        with db.transaction() as session:
+            return outbox.deliver_due(session, app.extensions["fieldrep_services"]["channels"], now=now)
+
+
+def test_the_client_gets_the_meeting_time_by_email_and_again_after_a_reschedule(app, db, client, login, smtp):
+    deliver(app, db)  # the demo meetings' emails
+    smtp.messages.clear()
+    created = client.post("/api/v1/meetings", headers=login("manager"), json={
+        "rep_id": 5, "client_name": "Anna Client", "client_email": "anna@client.example", "address": "Lenina 1",
+        "starts_at": "2030-06-03T10:00:00+05:00", "ends_at": "2030-06-03T11:00:00+05:00"}).json
+    assert deliver(app, db) == 1
+    message = smtp.messages[0]
+    assert message["To"] == "anna@client.example"
+    assert "03.06.2030 10:00–11:00" in message["Subject"]
+    assert "паспорт" in message.get_content()
+    client.post(f"/api/v1/meetings/{created['id']}/transitions", headers=login("rep2"), json={
+        "action": "reschedule", "caused_by": "client",
+        "starts_at": "2030-06-04T12:00:00+05:00", "ends_at": "2030-06-04T13:00:00+05:00"})
+    assert deliver(app, db) == 1
+    assert "04.06.2030 12:00" in smtp.messages[1]["Subject"]
+
+
+def test_reps_are_reminded_of_calls_before_the_planned_time(app, db, client, login, smtp):
+    deliver(app, db)
+    smtp.messages.clear()
+    meeting = client.post("/api/v1/meetings", headers=login("manager"), json={
+        "rep_id": 4, "client_name": "Soon Client", "address": "Arbat 2",
+        "starts_at": at(1.2).isoformat(), "ends_at": at(2.2).isoformat()}).json
+    with app.app_context():
+        with db.transaction() as session:
+            assert outbox.queue_call_reminders(session, now=at(0)) == 1, "due in 12 min, reminded 15 min before"
+        with db.transaction() as session:
+            assert outbox.queue_call_reminders(session, now=at(0.01)) == 0, "once"
+    deliver(app, db)
+    reminders = [m for m in smtp.messages if m["To"] == "rep1@fieldrep.example"]
+    assert len(reminders) == 1 and "Soon Client" in reminders[0]["Subject"]
+    assert meeting["id"]
+
+
+def test_a_failed_delivery_is_retried_later_then_sent(app, db, client, login, smtp, smtp_port):
+    app.extensions["fieldrep_services"]["channels"]["email"].settings = type(
+        app.extensions["fieldrep_services"]["channels"]["email"].settings)(host="127.0.0.1", port=free_port())
+    assert deliver(app, db) == 0  # nobody listens on that port
+    with app.app_context():
+        pending = db.session.scalars(select(Notification)).all()
+        assert pending and all(n.state is NotificationState.pending and n.attempts == 1 for n in pending)
+        assert all("ConnectionRefusedError" in n.last_error for n in pending)
+        retry_at = max(n.next_attempt_at for n in pending)
+    assert deliver(app, db) == 0, "not due again yet"
+    app.extensions["fieldrep_services"]["channels"]["email"].settings = type(
+        app.extensions["fieldrep_services"]["channels"]["email"].settings)(host="127.0.0.1", port=smtp_port)
+    assert deliver(app, db, now=retry_at + timedelta(seconds=1)) == len(pending)
+    assert len(smtp.messages) == len(pending)
+
+
+def test_after_the_last_attempt_the_message_is_failed_with_its_error(app, db):
+    class Broken:
+        name = "email"
+
+        def send(self, *args):
+            from notifications.channels import DeliveryError
+
+            raise DeliveryError("mailbox unavailable")
+
+    now = datetime.now(timezone.utc)
+    with app.app_context():
+        for attempt in range(outbox.MAX_ATTEMPTS):
+            with db.transaction() as session:
+                outbox.deliver_due(session, {"email": Broken()}, now=now + timedelta(days=attempt))
+        rows = db.session.scalars(select(Notification)).all()
+        assert rows and all(n.state is NotificationState.failed and n.last_error == "mailbox unavailable" for n in rows)
