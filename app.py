@@ -94,10 +94,11 @@ def create_app(settings: Settings | None = None) -> Flask:
     from accounts.api import blp as auth_blp, users_blp
     from compliance.api import recordings_blp, scripts_blp
     from reps.api import blp as tasks_blp
+    from reps.morning_api import blp as morning_blp
     from routes.api import blp as meetings_blp
     from storage.api import blp as objects_blp
 
-    for blueprint in (auth_blp, users_blp, meetings_blp, tasks_blp, recordings_blp, scripts_blp, objects_blp):
+    for blueprint in (auth_blp, users_blp, meetings_blp, tasks_blp, morning_blp, recordings_blp, scripts_blp, objects_blp):
         api.register_blueprint(blueprint)
     app.register_blueprint(swagger_static)
 

@@ -59,6 +59,9 @@ class Settings:
 
     # the rep's day
     reminder_tolerance_minutes: int = 15
+    morning_check_deadline: str = "09:00"  # local time in the rep's zone
+    max_selfie_mb: int = 10
+    instant_card_products: str = "instant_debit_card,instant_card"
 
     # notifications (email now; the channel is pluggable)
     smtp_host: str = "localhost"

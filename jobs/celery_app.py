@@ -28,6 +28,7 @@ def celery_config(settings: Settings) -> dict:
             "purge-old-records": {"task": "fieldrep.purge_old_records", "schedule": 3600.0},
             "expire-tasks": {"task": "fieldrep.expire_tasks", "schedule": 60.0},
             "record-missed-reminder-calls": {"task": "fieldrep.record_missed_reminder_calls", "schedule": 60.0},
+            "record-missing-morning-checks": {"task": "fieldrep.record_missing_morning_checks", "schedule": 60.0},
             "queue-call-reminders": {"task": "fieldrep.queue_call_reminders", "schedule": 60.0},
             "deliver-notifications": {"task": "fieldrep.deliver_notifications", "schedule": 30.0},
         },

@@ -7,6 +7,7 @@ from models.jobs import BackgroundJob, JobState
 from models.routes import Meeting, MeetingChange, MeetingStatus
 from models.tasks import CallOutcome, Task, TaskKind, TaskState
 from models.notifications import Notification, NotificationState
+from models.reps import ChecklistVersion, MorningCheck
 from models.compliance import (
     CallScript,
     ChannelLayout,
@@ -19,6 +20,6 @@ from models.compliance import (
 
 __all__ = [
     "Base", "utcnow", "User", "Role", "RevokedToken", "IdempotencyRecord", "BackgroundJob",
-    "JobState", "Meeting", "MeetingChange", "MeetingStatus", "Task", "TaskKind", "Notification", "NotificationState", "TaskState", "CallOutcome", "CallScript", "ChannelLayout", "Recording",
+    "JobState", "Meeting", "MeetingChange", "MeetingStatus", "Task", "TaskKind", "Notification", "NotificationState", "ChecklistVersion", "MorningCheck", "TaskState", "CallOutcome", "CallScript", "ChannelLayout", "Recording",
     "TranscriptSegment", "CriterionResult", "Violation", "ViolationStatus",
 ]

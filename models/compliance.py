@@ -109,3 +109,5 @@ class Violation(CreatedAtMixin, Base):
     score: Mapped[float | None] = mapped_column(Float)
     evidence: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     note: Mapped[str | None] = mapped_column(Text)
+    # system-recorded violations carry a key so a periodic job records each one once
+    dedupe_key: Mapped[str | None] = mapped_column(String(128), unique=True)

@@ -14,6 +14,15 @@ def expire_tasks() -> int:
         return service.expire_overdue_tasks(session)
 
 
+@shared_task(name="fieldrep.record_missing_morning_checks")
+def record_missing_morning_checks() -> int:
+    from reps.morning import record_missing_morning_checks as record
+
+    deadline = current_app.extensions["fieldrep_settings"].morning_check_deadline
+    with current_app.extensions["fieldrep_db"].transaction() as session:
+        return record(session, deadline)
+
+
 @shared_task(name="fieldrep.record_missed_reminder_calls")
 def record_missed_reminder_calls() -> int:
     with current_app.extensions["fieldrep_db"].transaction() as session:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import validate
 
-from api.fields import RecordId
+from api.fields import CalendarDay, RecordId
 from compliance.schemas import ViolationSchema
 from models import CallOutcome, TaskState
 from routes.schemas import MeetingSchema
@@ -52,3 +52,54 @@ class TodaySchema(ma.Schema):
     route = ma.fields.List(ma.fields.Nested(MeetingSchema))
     open_tasks = ma.fields.List(ma.fields.Nested(TaskSchema))
     violations = ma.fields.List(ma.fields.Nested(ViolationSchema))
+
+
+class ChecklistVersionSchema(ma.Schema):
+    id = ma.fields.Integer(dump_only=True)
+    version = ma.fields.Integer(dump_only=True)
+    effective_from = ma.fields.Date(required=True)
+    questions = ma.fields.List(ma.fields.Dict(), required=True)
+
+
+class MorningCheckSchema(ma.Schema):
+    id = ma.fields.Integer(allow_none=True)
+    rep_id = ma.fields.Integer()
+    day = ma.fields.Date()
+    deadline = ma.fields.String(metadata={"description": "local time in the rep's zone"})
+    selfie_status = ma.fields.String(allow_none=True, metadata={"enum": ["pending", "approved", "rejected"]})
+    selfie_taken_at = ma.fields.DateTime(allow_none=True)
+    selfie_uploaded_at = ma.fields.DateTime(allow_none=True)
+    selfie_reject_reason = ma.fields.String(allow_none=True)
+    answers = ma.fields.Dict(allow_none=True)
+    checklist_submitted_at = ma.fields.DateTime(allow_none=True)
+    checklist_failures = ma.fields.List(ma.fields.String(), allow_none=True)
+    checklist = ma.fields.Nested(ChecklistVersionSchema, allow_none=True)
+
+
+class MorningQuerySchema(ma.Schema):
+    day = CalendarDay()
+
+
+class MorningQueueQuerySchema(ma.Schema):
+    selfie_status = ma.fields.String(load_default="pending", validate=validate.OneOf(["pending", "approved", "rejected"]))
+    day = CalendarDay()
+    rep_id = RecordId()
+
+
+class ChecklistAnswersSchema(ma.Schema):
+    answers = ma.fields.Dict(keys=ma.fields.String(validate=validate.Length(max=64)), required=True)
+
+
+class SelfieFileSchema(ma.Schema):
+    file = ma.fields.Raw(required=True, metadata={"type": "string", "format": "binary",
+                                                    "description": "JPEG, PNG or HEIC photo"})
+
+
+class SelfieReviewSchema(ma.Schema):
+    decision = ma.fields.String(required=True, validate=validate.OneOf(["approve", "reject"]))
+    reason = ma.fields.String(validate=validate.Length(max=1000), metadata={"description": "required to reject"})
+
+
+class LinkSchema(ma.Schema):
+    url = ma.fields.String()
+    expires_in = ma.fields.Integer()

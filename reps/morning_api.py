@@ -1,0 +1,171 @@
+"""The morning check: selfie and checklist from the phone; the supervisors' selfie queue; checklists."""
+
+from __future__ import annotations
+
+from flask import current_app
+from flask.views import MethodView
+from flask_jwt_extended import current_user
+from flask_smorest import Blueprint
+from sqlalchemy import select
+
+from accounts.auth import ALL_ROLES, roles_required
+from api.fields import ID_PATH
+from api.idempotency import idempotent
+from api.pagination import SelectPage
+from errors import Invalid
+from models import MorningCheck, Role
+from reps import morning as service
+from reps.checklist import ChecklistSchema
+from reps.schemas import (
+    ChecklistAnswersSchema,
+    ChecklistVersionSchema,
+    LinkSchema,
+    MorningCheckSchema,
+    MorningQuerySchema,
+    MorningQueueQuerySchema,
+    SelfieFileSchema,
+    SelfieReviewSchema,
+)
+from routes.service import today_for
+
+blp = Blueprint("morning_check", __name__, url_prefix="/api/v1", description="The morning check: selfie and checklist")
+SUPERVISORS = (Role.manager,)
+
+
+def _session():
+    return current_app.extensions["fieldrep_db"].session
+
+
+def _settings():
+    return current_app.extensions["fieldrep_settings"]
+
+
+def _view(check, day, session):
+    data = {key: getattr(check, key) for key in MorningCheckSchema().fields if check is not None and hasattr(check, key)}
+    data.update(day=day, rep_id=check.rep_id if check else current_user.id, deadline=_settings().morning_check_deadline,
+                checklist=service.checklist_in_force(session, day))
+    return data
+
+
+def _products() -> set[str]:
+    return {part.strip() for part in _settings().instant_card_products.split(",") if part.strip()}
+
+
+@blp.route("/morning-check")
+class MyMorningCheck(MethodView):
+    @roles_required(Role.rep)
+    @blp.arguments(MorningQuerySchema, location="query")
+    @blp.response(200, MorningCheckSchema)
+    def get(self, query):
+        """Your morning check of a day (default today): what is done, what is missing, the questions."""
+        session = _session()
+        day = query.get("day") or today_for(current_user)
+        return _view(service.check_of_day(session, current_user, day), day, session)
+
+
+@blp.route("/morning-check/selfie")
+class MySelfie(MethodView):
+    @roles_required(Role.rep)
+    @idempotent
+    @blp.arguments(SelfieFileSchema, location="files")
+    @blp.response(201, MorningCheckSchema)
+    @blp.alt_response(422, description="Not a photo, not taken today, or not exactly one face")
+    def post(self, files):
+        """Upload today's selfie (JPEG/PNG/HEIC). It is checked, stripped of location data and queued
+        for a supervisor's dress-code review."""
+        upload = files["file"]
+        if not hasattr(upload, "read"):
+            raise Invalid("Send the photo as a file part named `file`.", errors={"file": ["Not a file."]})
+        session = _session()
+        settings = _settings()
+        data = upload.read(settings.max_selfie_mb * 1024 * 1024 + 1)
+        check = service.submit_selfie(session, current_app.extensions["fieldrep_services"]["objects"], current_user,
+                                      data, settings.max_selfie_mb * 1024 * 1024)
+        session.commit()
+        return _view(check, check.day, session)
+
+
+@blp.route("/morning-check/checklist")
+class MyChecklist(MethodView):
+    @roles_required(Role.rep)
+    @idempotent
+    @blp.arguments(ChecklistAnswersSchema)
+    @blp.response(201, MorningCheckSchema)
+    def post(self, body):
+        """Answer today's checklist (the version in force). Failed rules (no passport, too few cards for
+        today's instant-card meetings) are listed and recorded as `morning_check_failed`."""
+        session = _session()
+        check = service.submit_checklist(session, current_user, body["answers"], _products())
+        session.commit()
+        return _view(check, check.day, session)
+
+
+@blp.route("/morning-checks")
+class MorningQueue(MethodView):
+    @roles_required(*SUPERVISORS)
+    @blp.arguments(MorningQueueQuerySchema, location="query")
+    @blp.response(200, MorningCheckSchema(many=True))
+    @blp.paginate(SelectPage)
+    def get(self, query):
+        """The selfie review queue (default: pending), oldest first."""
+        statement = select(MorningCheck).where(MorningCheck.selfie_status == query["selfie_status"])
+        if "day" in query:
+            statement = statement.where(MorningCheck.day == query["day"])
+        if "rep_id" in query:
+            statement = statement.where(MorningCheck.rep_id == query["rep_id"])
+        return statement.order_by(MorningCheck.selfie_uploaded_at, MorningCheck.id)
+
+
+@blp.route(f"/morning-checks/<{ID_PATH}:check_id>/selfie-review")
+class SelfieReview(MethodView):
+    @roles_required(*SUPERVISORS)
+    @blp.arguments(SelfieReviewSchema)
+    @blp.response(200, MorningCheckSchema)
+    def post(self, body, check_id):
+        """Approve the selfie, or reject it with a reason (recorded as `morning_check_failed`)."""
+        session = _session()
+        check = service.get_check(session, current_user, check_id)
+        service.review_selfie(session, current_user, check, body["decision"], body.get("reason"))
+        session.commit()
+        return _view(check, check.day, session)
+
+
+@blp.route(f"/morning-checks/<{ID_PATH}:check_id>/selfie-url")
+class SelfieUrl(MethodView):
+    @roles_required(Role.rep, *SUPERVISORS)
+    @blp.response(200, LinkSchema)
+    def get(self, check_id):
+        """A time-limited link to the stored selfie (location data removed)."""
+        check = service.get_check(_session(), current_user, check_id)
+        if not check.selfie_key:
+            raise Invalid("No selfie was uploaded for this check.")
+        seconds = _settings().download_url_seconds
+        return {"url": current_app.extensions["fieldrep_services"]["objects"].download_url(check.selfie_key, seconds),
+                "expires_in": seconds}
+
+
+@blp.route("/checklists")
+class Checklists(MethodView):
+    @roles_required(*ALL_ROLES)
+    @blp.arguments(MorningQuerySchema, location="query")
+    @blp.response(200, ChecklistVersionSchema)
+    def get(self, query):
+        """The checklist in force on a day (default today)."""
+        session = _session()
+        return service.checklist_in_force(session, query.get("day") or today_for(current_user))
+
+    @roles_required(Role.manager)
+    @blp.arguments(ChecklistVersionSchema)
+    @blp.response(201, ChecklistVersionSchema)
+    def post(self, body):
+        """Publish a new checklist version; questions: id, text, type (yes_no|count|rating|text), required,
+        must_be (yes_no), min_from: instant_card_meetings (count)."""
+        try:
+            questions = ChecklistSchema().load({"questions": body["questions"]})["questions"]
+        except Exception as exc:  # marshmallow.ValidationError
+            messages = getattr(exc, "messages", {"questions": [str(exc)]})
+            raise Invalid("The checklist has invalid questions.", errors=messages) from exc
+        session = _session()
+        row = service.add_checklist_version(session, questions, body["effective_from"], current_user)
+        session.commit()
+        return row
