@@ -118,7 +118,9 @@ class ViolationSchema(ma.Schema):
     status = ma.fields.Function(lambda v: v.status.value, metadata={"enum": VIOLATION_STATUSES})
     source = ma.fields.String()
     score = ma.fields.Float(allow_none=True)
-    evidence = ma.fields.Nested(EvidenceSchema, allow_none=True)
+    evidence = ma.fields.Dict(allow_none=True, metadata={
+        "description": "bot violations: segment, speaker, start_s, end_s, words, phrase, language; "
+                       "system ones: what was checked (times, day, reasons)"})
     created_at = ma.fields.DateTime()
 
 

@@ -29,6 +29,7 @@ def celery_config(settings: Settings) -> dict:
             "expire-tasks": {"task": "fieldrep.expire_tasks", "schedule": 60.0},
             "record-missed-reminder-calls": {"task": "fieldrep.record_missed_reminder_calls", "schedule": 60.0},
             "record-missing-morning-checks": {"task": "fieldrep.record_missing_morning_checks", "schedule": 60.0},
+            "queue-morning-digests": {"task": "fieldrep.queue_morning_digests", "schedule": 300.0},
             "queue-call-reminders": {"task": "fieldrep.queue_call_reminders", "schedule": 60.0},
             "deliver-notifications": {"task": "fieldrep.deliver_notifications", "schedule": 30.0},
         },

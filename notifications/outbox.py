@@ -52,6 +52,54 @@ def notify_client_of_meeting_time(session: Session, meeting: Meeting, rep: User)
             body=body, dedupe_key=f"meeting-time:{meeting.id}:{meeting.starts_at.isoformat()}")
 
 
+def escalate_to_managers(session: Session, task: Task, owner: User) -> int:
+    """Tell every active manager that a task keeps failing (e.g. a client unreachable three times)."""
+    from models import Role
+
+    managers = session.scalars(select(User).where(User.role == Role.manager, User.is_active.is_(True))).all()
+    for manager in managers:
+        enqueue(session, channel="email", kind="escalation", recipient=manager.email,
+                subject=f"Escalated: {task.title} ({owner.full_name})",
+                body=(f"{owner.full_name} could not reach the client after {task.attempt} attempts.\n"
+                      f"Task #{task.id}: {task.title}\n"),
+                dedupe_key=f"escalation:{task.id}:{manager.id}")
+    return len(managers)
+
+
+def queue_morning_digests(session: Session, send_at_local: str = "08:00", now: datetime | None = None) -> int:
+    """Each active rep gets, once a day after `send_at_local` in their zone, the day's meetings and tasks."""
+    from models import Meeting, Role
+
+    now = now or utcnow()
+    hours, minutes = (int(part) for part in send_at_local.split(":"))
+    queued = 0
+    for rep in session.scalars(select(User).where(User.role == Role.rep, User.is_active.is_(True))):
+        zone = ZoneInfo(rep.time_zone)
+        local_now = now.astimezone(zone)
+        if (local_now.hour, local_now.minute) < (hours, minutes) or not rep.email:
+            continue
+        day = local_now.date()
+        start = datetime.combine(day, datetime.min.time(), zone)
+        meetings = session.scalars(select(Meeting).where(
+            Meeting.rep_id == rep.id, Meeting.starts_at >= start, Meeting.starts_at < start + timedelta(days=1),
+            Meeting.deleted_at.is_(None)).order_by(Meeting.starts_at)).all()
+        tasks = session.scalars(select(Task).where(
+            Task.owner_id == rep.id, Task.state == TaskState.open,
+            Task.deadline_at < start + timedelta(days=1)).order_by(Task.deadline_at)).all()
+        lines = [f"Good morning, {rep.full_name}! Your day, {day:%d.%m.%Y}:", "", "Meetings:"]
+        lines += [f"  {m.starts_at.astimezone(zone):%H:%M}-{m.ends_at.astimezone(zone):%H:%M}  {m.client_name}, "
+                  f"{m.address} ({m.status.value})" for m in meetings] or ["  none"]
+        lines += ["", "Tasks:"]
+        lines += [f"  by {_local(t.own_planned_at or t.due_at or t.deadline_at, rep.time_zone)}  {t.title}"
+                  for t in tasks] or ["  none"]
+        lines += ["", f"Morning check (selfie and checklist) before the deadline in your zone ({rep.time_zone})."]
+        if enqueue(session, channel="email", kind="morning_digest", recipient=rep.email,
+                   subject=f"Your day {day:%d.%m.%Y}: {len(meetings)} meetings, {len(tasks)} tasks",
+                   body="\n".join(lines) + "\n", dedupe_key=f"digest:{rep.id}:{day.isoformat()}"):
+            queued += 1
+    return queued
+
+
 def queue_call_reminders(session: Session, now: datetime | None = None) -> int:
     """Remind reps of their calls before the time they planned (or the due time)."""
     now = now or utcnow()

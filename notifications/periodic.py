@@ -14,6 +14,12 @@ def queue_call_reminders() -> int:
         return outbox.queue_call_reminders(session)
 
 
+@shared_task(name="fieldrep.queue_morning_digests")
+def queue_morning_digests() -> int:
+    with current_app.extensions["fieldrep_db"].transaction() as session:
+        return outbox.queue_morning_digests(session)
+
+
 @shared_task(name="fieldrep.deliver_notifications")
 def deliver_notifications() -> int:
     channels = current_app.extensions["fieldrep_services"]["channels"]

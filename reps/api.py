@@ -12,9 +12,19 @@ from accounts.auth import ALL_ROLES, roles_required
 from api.fields import ID_PATH
 from api.idempotency import idempotent
 from api.pagination import SelectPage
-from models import Role, TaskState, Violation, ViolationStatus
+from errors import Invalid, NotFound
+from models import Role, TaskKind, TaskState, User, Violation, ViolationStatus
 from reps import tasks as service
-from reps.schemas import CallLogSchema, OwnTimeSchema, TaskQuerySchema, TaskSchema, TodaySchema
+from reps.morning import check_of_day
+from reps.schemas import (
+    CallLogSchema,
+    OwnTimeSchema,
+    TaskCreateSchema,
+    TaskDoneSchema,
+    TaskQuerySchema,
+    TaskSchema,
+    TodaySchema,
+)
 from routes import service as routes_service
 
 blp = Blueprint("tasks", __name__, url_prefix="/api/v1", description="Tasks with deadlines, reminder calls, today")
@@ -33,6 +43,41 @@ class Tasks(MethodView):
     def get(self, query):
         """Tasks by deadline: a rep sees their own; staff filter by owner. Filter by state (repeatable)."""
         return service.list_tasks(_session(), current_user, states=query.get("state"), owner_id=query.get("owner_id"))
+
+
+@blp.route("/tasks", methods=["POST"])
+@roles_required(Role.manager, Role.support)
+@blp.arguments(TaskCreateSchema)
+@blp.response(201, TaskSchema)
+def create_task(body):
+    """Give someone a task (a callback or a follow-up) with a central deadline."""
+    session = _session()
+    owner = session.get(User, body["owner_id"])
+    if owner is None or not owner.is_active:
+        raise Invalid("No active user with that id.", errors={"owner_id": ["Unknown user."]})
+    if body.get("meeting_id"):
+        routes_service.get_meeting(session, current_user, body["meeting_id"])
+    task = service.create_task(session, owner=owner, kind=TaskKind(body["kind"]), title=body["title"],
+                               deadline_at=body["deadline_at"], meeting_id=body.get("meeting_id"), note=body.get("note"))
+    session.commit()
+    return task
+
+
+@blp.route(f"/tasks/<{ID_PATH}:task_id>/done")
+class TaskDone(MethodView):
+    @roles_required(*ALL_ROLES)
+    @idempotent
+    @blp.arguments(TaskDoneSchema)
+    @blp.response(200, TaskSchema)
+    def post(self, body, task_id):
+        """Mark a follow-up done (call tasks are done by logging the call)."""
+        session = _session()
+        task = service.get_task(session, current_user, task_id)
+        if current_user.role != Role.rep and task.owner_id != current_user.id:
+            raise NotFound("No such task.")
+        service.complete_task(task, body.get("note"))
+        session.commit()
+        return task
 
 
 @blp.route(f"/tasks/<{ID_PATH}:task_id>")
@@ -58,7 +103,7 @@ class TaskItem(MethodView):
 
 @blp.route(f"/tasks/<{ID_PATH}:task_id>/call")
 class TaskCall(MethodView):
-    @roles_required(Role.rep)
+    @roles_required(*ALL_ROLES)
     @idempotent
     @blp.arguments(CallLogSchema)
     @blp.response(201, TaskSchema)
@@ -70,6 +115,8 @@ class TaskCall(MethodView):
         """
         session = _session()
         task = service.get_task(session, current_user, task_id)
+        if task.owner_id != current_user.id:
+            raise NotFound("No such task.")
         result = service.log_call(session, task, outcome=body["outcome"], called_at=body["called_at"],
                                   recording_id=body.get("recording_id"), note=body.get("note"))
         session.commit()
@@ -89,6 +136,12 @@ class Today(MethodView):
             Violation.rep_id == current_user.id,
             Violation.status.in_([ViolationStatus.flagged, ViolationStatus.confirmed]),
         ).order_by(Violation.created_at.desc()).limit(50)).all()
+        check = check_of_day(session, current_user, day)
+        settings = current_app.extensions["fieldrep_settings"]
+        morning = {"deadline": settings.morning_check_deadline,
+                   "selfie_status": check.selfie_status if check else None,
+                   "checklist_submitted": bool(check and check.checklist_submitted_at),
+                   "checklist_failures": (check.checklist_failures or []) if check else []}
         return {"day": day, "time_zone": current_user.time_zone,
                 "route": routes_service.meetings_of_day(session, current_user, day=day),
-                "open_tasks": tasks, "violations": violations}
+                "open_tasks": tasks, "violations": violations, "morning_check": morning}

@@ -19,13 +19,16 @@ from storage.objects import ObjectStore, new_object_key
 MISSING, FAILED = "morning_check_missing", "morning_check_failed"
 
 
-def checklist_in_force(session: Session, day: date) -> ChecklistVersion:
+def checklist_in_force(session: Session, day: date, *, store_default: bool = False) -> ChecklistVersion:
+    """The version in force on `day`; before any manager published one, the default set (stored
+    only when answers are about to reference it, so reading never writes)."""
     row = session.scalar(select(ChecklistVersion).where(ChecklistVersion.effective_from <= day)
                          .order_by(ChecklistVersion.effective_from.desc(), ChecklistVersion.version.desc()).limit(1))
-    if row is None:  # the default set, created on first use
+    if row is None:
         row = ChecklistVersion(version=1, questions=DEFAULT_QUESTIONS, effective_from=date(2000, 1, 1))
-        session.add(row)
-        session.flush()
+        if store_default:
+            session.add(row)
+            session.flush()
     return row
 
 
@@ -83,7 +86,7 @@ def submit_checklist(session: Session, rep: User, answers: dict, products: set[s
                      now: datetime | None = None) -> MorningCheck:
     now = now or utcnow()
     day = today_for(rep, now)
-    version = checklist_in_force(session, day)
+    version = checklist_in_force(session, day, store_default=True)
     cleaned = validate_answers(version.questions, answers)
     check = check_of_day(session, rep, day, create=True)
     if check.checklist_submitted_at is not None:

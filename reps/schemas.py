@@ -34,6 +34,19 @@ class TaskQuerySchema(ma.Schema):
     owner_id = RecordId()
 
 
+class TaskCreateSchema(ma.Schema):
+    owner_id = RecordId(required=True)
+    kind = ma.fields.String(required=True, validate=validate.OneOf(["callback", "follow_up"]))
+    title = ma.fields.String(required=True, validate=validate.Length(min=1, max=200))
+    deadline_at = ma.fields.AwareDateTime(required=True, metadata={"description": "the central deadline"})
+    meeting_id = RecordId(allow_none=True)
+    note = ma.fields.String(validate=validate.Length(max=2000))
+
+
+class TaskDoneSchema(ma.Schema):
+    note = ma.fields.String(validate=validate.Length(max=2000))
+
+
 class OwnTimeSchema(ma.Schema):
     own_planned_at = ma.fields.AwareDateTime(required=True, allow_none=True,
                                              metadata={"description": "your own time, never after the deadline"})
@@ -52,6 +65,7 @@ class TodaySchema(ma.Schema):
     route = ma.fields.List(ma.fields.Nested(MeetingSchema))
     open_tasks = ma.fields.List(ma.fields.Nested(TaskSchema))
     violations = ma.fields.List(ma.fields.Nested(ViolationSchema))
+    morning_check = ma.fields.Dict(metadata={"description": "selfie_status, checklist_submitted_at, deadline"})
 
 
 class ChecklistVersionSchema(ma.Schema):

@@ -22,12 +22,43 @@ from models import (
     ViolationStatus,
     utcnow,
 )
-from reps.deadlines import check_own_planned_time, end_of_deadline_day, reminder_call_window
+from reps.deadlines import (
+    check_own_planned_time,
+    end_of_deadline_day,
+    reminder_call_window,
+    retry_deadline,
+    should_escalate,
+)
 
 RETRY_CALL_WITHIN = timedelta(minutes=30)
 REMINDER_CALL_MISSING = "reminder_call_missing"
 REMINDER_CALL_OFF_WINDOW = "reminder_call_off_window"
 CALL_TASKS = (TaskKind.reminder_call, TaskKind.retry_call)
+CALLBACK_RETRY_BUSINESS_DAYS = 2
+ESCALATE_AFTER_MISSED = 3
+
+
+def create_task(session: Session, *, owner: User, kind: TaskKind, title: str, deadline_at: datetime,
+                meeting_id: int | None = None, note: str | None = None) -> Task:
+    """A task given by staff (a callback, a follow-up) with its central deadline."""
+    if kind in (TaskKind.reminder_call, TaskKind.retry_call):
+        raise Invalid("Reminder calls are created with their meeting.", errors={"kind": ["Use callback or follow_up."]})
+    if deadline_at <= utcnow():
+        raise Invalid("The deadline must be in the future.", errors={"deadline_at": ["Must be in the future."]})
+    task = Task(owner_id=owner.id, kind=kind, title=title, deadline_at=deadline_at, meeting_id=meeting_id, note=note)
+    session.add(task)
+    session.flush()
+    return task
+
+
+def complete_task(task: Task, note: str | None = None, now: datetime | None = None) -> Task:
+    if task.state != TaskState.open:
+        raise Conflict(f"The task is already {task.state.value}.")
+    if task.kind in CALL_TASKS + (TaskKind.callback,):
+        raise Conflict("Call tasks are completed by logging the call.")
+    task.state, task.completed_at, task.updated_at = TaskState.done, now or utcnow(), now or utcnow()
+    task.note = note or task.note
+    return task
 
 
 def create_reminder_call_task(session: Session, meeting: Meeting, tolerance: timedelta) -> Task:
@@ -104,14 +135,17 @@ def log_call(session: Session, task: Task, *, outcome: CallOutcome, called_at: d
              recording_id: str | None = None, note: str | None = None, now: datetime | None = None) -> Task:
     """Record the reminder call; returns the retry task when the client was not reachable, else the task."""
     now = now or utcnow()
-    if task.kind not in CALL_TASKS:
+    if task.kind not in CALL_TASKS + (TaskKind.callback,):
         raise Conflict("Only call tasks take a call log.")
     if task.state != TaskState.open:
         raise Conflict(f"The task is already {task.state.value}.")
     if called_at > now + timedelta(minutes=5):
         raise Invalid("The call cannot be in the future.", errors={"called_at": ["Must not be in the future."]})
-    meeting = session.get(Meeting, task.meeting_id)
+    meeting = session.get(Meeting, task.meeting_id) if task.meeting_id else None
     task.state, task.completed_at, task.call_outcome = TaskState.done, called_at, outcome
+    if task.kind == TaskKind.callback:
+        task.recording_id, task.note, task.updated_at = recording_id, note, now
+        return _follow_up_callback(session, task, outcome, called_at)
     task.recording_id, task.note, task.updated_at = recording_id, note, now
     if task.kind == TaskKind.reminder_call and meeting is not None and called_at < meeting.starts_at:
         if not (task.window_opens_at <= called_at <= task.window_closes_at):
@@ -129,6 +163,27 @@ def log_call(session: Session, task: Task, *, outcome: CallOutcome, called_at: d
         session.flush()
         return retry
     return task
+
+
+def _follow_up_callback(session: Session, task: Task, outcome: CallOutcome, called_at: datetime) -> Task:
+    """Client not reached: try again within 2 business days; after the 3rd miss, escalate to managers."""
+    if outcome != CallOutcome.not_reachable:
+        return task
+    owner = session.get(User, task.owner_id)
+    if should_escalate(task.attempt, ESCALATE_AFTER_MISSED):
+        from notifications.outbox import escalate_to_managers
+
+        escalate_to_managers(session, task, owner)
+        task.note = f"escalated after {task.attempt} missed attempts"
+        return task
+    retry = Task(
+        owner_id=task.owner_id, kind=TaskKind.callback, meeting_id=task.meeting_id, parent_task_id=task.id,
+        title=task.title, attempt=task.attempt + 1,
+        deadline_at=retry_deadline(called_at, owner.time_zone, CALLBACK_RETRY_BUSINESS_DAYS),
+    )
+    session.add(retry)
+    session.flush()
+    return retry
 
 
 def expire_overdue_tasks(session: Session, now: datetime | None = None) -> int:

@@ -176,6 +176,7 @@ class MeetingTransitions(MethodView):
 @blp.route(f"/meetings/<{ID_PATH}:meeting_id>/place")
 class MeetingPlace(MethodView):
     @roles_required(Role.rep, *EDITORS)
+    @idempotent
     @blp.arguments(PlaceChangeSchema)
     @blp.response(200, MeetingSchema)
     def post(self, body, meeting_id):

@@ -1,0 +1,68 @@
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+
+from models import Notification
+from notifications.outbox import queue_morning_digests
+
+
+def callback(client, login, owner_id=4, hours=30):
+    deadline = (datetime.now(timezone.utc) + timedelta(hours=hours)).replace(microsecond=0)
+    response = client.post("/api/v1/tasks", headers=login("manager"), json={
+        "owner_id": owner_id, "kind": "callback", "title": "Call back about the deposit",
+        "deadline_at": deadline.isoformat()})
+    assert response.status_code == 201, response.json
+    return response.json
+
+
+def test_an_unreachable_client_is_retried_within_two_business_days_then_escalated(app, db, client, login):
+    rep = login("rep1")
+    task = callback(client, login)
+    called = datetime(2026, 11, 20, 15, 0, tzinfo=ZoneInfo("Europe/Moscow"))  # a Friday
+    for attempt in (1, 2):
+        response = client.post(f"/api/v1/tasks/{task['id']}/call", headers=rep,
+                               json={"outcome": "not_reachable", "called_at": called.isoformat()})
+        assert response.status_code == 201, response.json
+        retry = response.json
+        assert retry["kind"] == "callback" and retry["attempt"] == attempt + 1 and retry["state"] == "open"
+        task = retry
+    # Friday + 2 business days = Tuesday, workable to its end in the rep's zone
+    assert datetime.fromisoformat(task["deadline_at"]) == datetime(2026, 11, 24, 23, 59, 59, tzinfo=ZoneInfo("Europe/Moscow"))
+    third = client.post(f"/api/v1/tasks/{task['id']}/call", headers=rep,
+                        json={"outcome": "not_reachable", "called_at": called.isoformat()})
+    assert third.status_code == 201 and third.json["id"] == task["id"] and third.json["state"] == "done"
+    with app.app_context():
+        escalations = db.session.scalars(select(Notification).where(Notification.kind == "escalation")).all()
+        assert [n.recipient for n in escalations] == ["manager@fieldrep.example"]
+
+
+def test_staff_give_follow_ups_and_the_owner_closes_them(client, login):
+    deadline = (datetime.now(timezone.utc) + timedelta(days=2)).isoformat()
+    task = client.post("/api/v1/tasks", headers=login("support"), json={
+        "owner_id": 4, "kind": "follow_up", "title": "Send the signed copy", "deadline_at": deadline}).json
+    assert client.post(f"/api/v1/tasks/{task['id']}/done", headers=login("rep2"), json={}).status_code == 404
+    done = client.post(f"/api/v1/tasks/{task['id']}/done", headers=login("rep1"), json={"note": "sent"})
+    assert done.status_code == 200 and done.json["state"] == "done"
+    assert client.post("/api/v1/tasks", headers=login("rep1"), json={
+        "owner_id": 4, "kind": "follow_up", "title": "x", "deadline_at": deadline}).status_code == 403
+    past = client.post("/api/v1/tasks", headers=login("manager"), json={
+        "owner_id": 4, "kind": "follow_up", "title": "x", "deadline_at": "2001-01-01T00:00:00+00:00"})
+    assert past.status_code == 422
+
+
+def test_each_rep_gets_one_morning_digest_after_8_local(app, db):
+    moscow_7am = datetime.now(ZoneInfo("Europe/Moscow")).replace(hour=7, minute=0)  # 09:00 in Yekaterinburg
+    with app.app_context():
+        with db.transaction() as session:
+            assert queue_morning_digests(session, now=moscow_7am.astimezone(timezone.utc)) == 1
+        with db.transaction() as session:
+            assert queue_morning_digests(session, now=(moscow_7am + timedelta(hours=2)).astimezone(timezone.utc)) == 1
+        with db.transaction() as session:
+            assert queue_morning_digests(session, now=(moscow_7am + timedelta(hours=3)).astimezone(timezone.utc)) == 0
+        digests = db.session.scalars(select(Notification).where(Notification.kind == "morning_digest")).all()
+        assert sorted(n.recipient for n in digests) == ["rep1@fieldrep.example", "rep2@fieldrep.example"]
+        rep1 = next(n for n in digests if n.recipient.startswith("rep1"))
+        assert "4 meetings" in rep1.subject and "Sergey Volkov" in rep1.body
