@@ -113,9 +113,12 @@ def idempotent(view):
         try:
             response = current_app.make_response(view(*args, **kwargs))
         except BaseException:
+            # Drop the failed request's own writes first: on SQLite they would lock out the next step.
+            database.session.rollback()
             _forget(database, record_id)
             raise
         if response.status_code >= 500 or response.status_code in (409, 429):
+            database.session.rollback()
             _forget(database, record_id)
             return response
         with database.transaction() as session:

@@ -71,3 +71,14 @@ def test_a_refused_request_does_not_burn_its_key(app, db, client, login):
     fixed = _upload(client, rep, "fix-and-retry", meeting_id=1)
     assert fixed.status_code == 202, "nothing was done the first time, so the corrected retry runs"
     assert _recordings(app, db) == 1
+
+
+def test_a_request_that_fails_after_writing_releases_its_key_without_locking(client, login):
+    # the first checklist answer stores the default checklist, then the answers are refused
+    rep = login("rep1")
+    response = client.post("/api/v1/morning-check/checklist", headers={**rep, "Idempotency-Key": "chk-1"},
+                           json={"answers": {"passport": "maybe"}})
+    assert response.status_code == 422
+    fixed = client.post("/api/v1/morning-check/checklist", headers={**rep, "Idempotency-Key": "chk-1"},
+                        json={"answers": {"passport": True, "cards_on_hand": 5, "route_rating": 3}})
+    assert fixed.status_code == 201
