@@ -13,6 +13,7 @@ from errors import Conflict, Invalid, NotFound
 from models import ChecklistVersion, Meeting, MeetingStatus, MorningCheck, Role, User, Violation, utcnow
 from reps.checklist import DEFAULT_QUESTIONS, failed_rules, validate_answers
 from reps.selfie import check_selfie
+from reps.violations import record_system_violation
 from routes.service import local_day_bounds, today_for
 from storage.objects import ObjectStore, new_object_key
 
@@ -59,9 +60,8 @@ def instant_card_meetings(session: Session, rep: User, day: date, products: set[
 
 
 def _violation(session: Session, rep: User, day: date, criterion: str, evidence: dict) -> None:
-    key = f"{criterion}:{rep.id}:{day.isoformat()}"
-    if session.scalar(select(Violation).where(Violation.dedupe_key == key)) is None:
-        session.add(Violation(rep_id=rep.id, criterion=criterion, source="system", evidence=evidence, dedupe_key=key))
+    record_system_violation(session, rep_id=rep.id, criterion=criterion, evidence=evidence,
+                            dedupe_key=f"{criterion}:{rep.id}:{day.isoformat()}")
 
 
 def submit_selfie(session: Session, store: ObjectStore, rep: User, data: bytes, max_bytes: int,

@@ -79,7 +79,6 @@ def _overlap(first, second) -> float:
 
 
 def count_faces(image) -> int:
-    import cv2
     import numpy as np
 
     small = image.convert("L")

@@ -19,9 +19,9 @@ from models import (
     TaskState,
     User,
     Violation,
-    ViolationStatus,
     utcnow,
 )
+from reps.violations import record_system_violation
 from reps.deadlines import (
     check_own_planned_time,
     end_of_deadline_day,
@@ -121,14 +121,8 @@ def set_own_planned_time(task: Task, own_planned_at: datetime | None) -> Task:
 
 
 def _violation(session: Session, meeting: Meeting, criterion: str, evidence: dict) -> Violation | None:
-    exists = session.scalar(select(Violation).where(
-        Violation.meeting_id == meeting.id, Violation.criterion == criterion, Violation.source == "system"))
-    if exists is not None:
-        return None
-    violation = Violation(rep_id=meeting.rep_id, meeting_id=meeting.id, criterion=criterion, source="system",
-                          status=ViolationStatus.flagged, evidence=evidence)
-    session.add(violation)
-    return violation
+    return record_system_violation(session, rep_id=meeting.rep_id, meeting_id=meeting.id, criterion=criterion,
+                                   dedupe_key=f"{criterion}:meeting:{meeting.id}", evidence=evidence)
 
 
 def log_call(session: Session, task: Task, *, outcome: CallOutcome, called_at: datetime,

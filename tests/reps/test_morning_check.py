@@ -2,7 +2,6 @@ from __future__ import annotations
 
 import io
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest

@@ -4,7 +4,7 @@ from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import select
 
-from models import Task, TaskKind, TaskState, Violation
+from models import Task, TaskState, Violation
 from reps.tasks import expire_overdue_tasks, record_missed_reminder_calls
 
 
