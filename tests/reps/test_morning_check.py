@@ -168,3 +168,15 @@ def test_missing_morning_check_after_the_deadline_in_each_reps_zone(app, db, cli
     with app.app_context():
         with db.transaction() as session:
             assert record_missing_morning_checks(session, "09:00", now=early.astimezone(timezone.utc)) == 0
+
+
+def test_an_iphone_heic_selfie_is_accepted_and_stored_as_jpeg(client, login):
+    import pillow_heif
+
+    pillow_heif.register_heif_opener()
+    out = io.BytesIO()
+    Image.open(IMAGES / "one_face.jpg").save(out, format="HEIF", quality=80)
+    response = upload(client, login("rep1"), out.getvalue(), "IMG_0001.HEIC")
+    assert response.status_code == 201, response.json
+    link = client.get(f"/api/v1/morning-checks/{response.json['id']}/selfie-url", headers=login("rep1")).json
+    assert Image.open(io.BytesIO(client.get(link["url"]).data)).format == "JPEG"
