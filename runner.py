@@ -22,7 +22,7 @@ from storage.migrations import upgrade_database
 @click.option("--web-workers", default=2, show_default=True, type=int)
 @click.option("--seed/--no-seed", default=True, show_default=True, help="Create the demo data if missing.")
 def run_command(host: str, port: int, web_workers: int, seed: bool) -> None:
-    """Start the whole service: web server (gunicorn), Celery worker and Celery beat."""
+    """Start the whole service: web server (gunicorn), Celery workers (default, transcribe) and beat."""
     settings = current_app.extensions["fieldrep_settings"]
     upgrade_database(settings.sqlalchemy_url)
     if seed:
@@ -31,11 +31,16 @@ def run_command(host: str, port: int, web_workers: int, seed: bool) -> None:
         with current_app.extensions["fieldrep_db"].transaction() as session:
             logins = seed_demo_data(session, settings)
         click.echo(describe_logins(logins))
+    # Create the broker's tables once, here, rather than in two workers racing to do it.
+    with current_app.extensions["celery"].connection_for_write() as connection:
+        connection.default_channel  # noqa: B018 - opening a channel creates them
     fieldrep = [sys.executable, "-m", "app"]
     commands = {
         "web": [sys.executable, "-m", "gunicorn", "--bind", f"{host}:{port}", "--workers", str(web_workers),
                 "--timeout", "120", "--access-logfile", "-", "app:create_app()"],
-        "worker": fieldrep + ["worker", "--pool", "solo"],
+        # Two workers, so a long transcription never holds up reminders and the stale-job sweep.
+        "worker": fieldrep + ["worker", "--pool", "solo", "-Q", "default", "-n", "default@%h"],
+        "transcriber": fieldrep + ["worker", "--pool", "solo", "-Q", "transcribe", "-n", "transcribe@%h"],
         "beat": fieldrep + ["beat"],
     }
     processes = {name: subprocess.Popen(argv, env=os.environ.copy()) for name, argv in commands.items()}

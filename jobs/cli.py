@@ -14,13 +14,15 @@ from flask import current_app
 @click.option("--concurrency", "-c", default=1, show_default=True, type=int)
 @click.option("--pool", default="prefork", show_default=True, type=click.Choice(["prefork", "solo", "threads"]))
 @click.option("--loglevel", default="INFO", show_default=True)
-def worker_command(queues: str, concurrency: int, pool: str, loglevel: str) -> None:
+@click.option("--hostname", "-n", default=None, help="Worker name, e.g. transcribe@%h, when several run on one host.")
+def worker_command(queues: str, concurrency: int, pool: str, loglevel: str, hostname: str | None) -> None:
     """Start a Celery worker for background jobs."""
     celery_app = current_app.extensions["celery"]
-    celery_app.worker_main(
-        ["worker", "-Q", queues, "-c", str(concurrency), "--pool", pool, "--loglevel", loglevel,
-         "--without-gossip", "--without-mingle"]
-    )
+    argv = ["worker", "-Q", queues, "-c", str(concurrency), "--pool", pool, "--loglevel", loglevel,
+            "--without-gossip", "--without-mingle"]
+    if hostname:
+        argv += ["-n", hostname]
+    celery_app.worker_main(argv)
 
 
 @click.command("beat")
