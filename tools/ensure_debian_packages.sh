@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Install the Debian packages a step needs, only when they are missing.
 #   python: venv support for the system Python
-#   test:   PostgreSQL (the tests start and stop their own throw-away server)
+#   test:   PostgreSQL (the tests start and stop their own throw-away server) and Chromium
+#           (the browser tests drive Debian's chromium with Playwright; no browser download)
 set -euo pipefail
 
 missing=()
@@ -11,6 +12,7 @@ case "${1:-}" in
     ;;
   test)
     ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null 2>&1 || missing+=(postgresql)
+    command -v chromium >/dev/null 2>&1 || missing+=(chromium)
     ;;
   *)
     echo "usage: $0 python|test" >&2
