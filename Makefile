@@ -1,6 +1,6 @@
 # Two commands on a fresh Debian machine with Python 3.11:
 #   make run    install, migrate, seed demo data, start web + worker + beat on the embedded default
-#   make test   install (PostgreSQL too, for its tests) and run the whole test suite
+#   make test   install (PostgreSQL and Chromium too, for their tests) and run the whole test suite
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
