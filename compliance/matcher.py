@@ -86,6 +86,7 @@ class CallVerdict:
     criteria: tuple[CriterionOutcome, ...]
     violations: tuple[Violation, ...]
     adherence: float
+    accepted_languages: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -269,6 +270,7 @@ def evaluate_call(
         criteria=tuple(outcomes),
         violations=tuple(violations),
         adherence=round(passed / len(outcomes), 3) if outcomes else 1.0,
+        accepted_languages=tuple(accepted_languages),
     )
 
 

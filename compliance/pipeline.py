@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from functools import partial
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -11,7 +12,8 @@ from compliance.masking import mask_personal_numbers
 from compliance.matcher import CallVerdict, Segment, evaluate_call
 from compliance.model import ModelOptions, load_model, resolve_batch_size
 from compliance.scripts import CallScriptSpec
-from compliance.transcribe import TranscriptionOptions, transcribe_tracks
+from compliance.transcribe import TranscriptionOptions, UtteranceTranscriber, transcribe_tracks
+from compliance.verify import revise_misheard
 
 
 @dataclass(frozen=True)
@@ -91,7 +93,7 @@ def analyze_file(path: str | Path, script: CallScriptSpec, options: AnalysisOpti
     timings["transcribe_s"] = time.perf_counter() - step
 
     step = time.perf_counter()
-    segments = tuple(
+    segments = [
         Segment(
             index=index,
             speaker=item.speaker,
@@ -102,10 +104,21 @@ def analyze_file(path: str | Path, script: CallScriptSpec, options: AnalysisOpti
             language_probability=item.language_probability,
         )
         for index, item in enumerate(transcribed)
-    )
-    verdict = evaluate_call(
-        segments, script, english_meeting=options.english_meeting, default_threshold=options.match_threshold
-    )
+    ]
+    evaluate = partial(evaluate_call, script=script, english_meeting=options.english_meeting,
+                       default_threshold=options.match_threshold)
+    verdict = evaluate(segments)
+    if any(not outcome.passed and outcome.kind == "required" for outcome in verdict.criteria):
+        transcriber = UtteranceTranscriber(model)
+
+        def logprob(samples, language, text):
+            return transcriber.text_logprob(samples, language, text, transcription_options.vocabulary)
+
+        audio = {index: item.samples for index, item in enumerate(transcribed) if item.samples is not None}
+        segments, heard = revise_misheard(segments, audio, script, verdict, logprob, options.match_threshold)
+        if heard:
+            verdict = evaluate(segments)
+    segments = tuple(segments)
     timings["match_s"] = time.perf_counter() - step
     timings["total_s"] = time.perf_counter() - started
     return CallAnalysis(info.duration_s, layout, info.channels, segments, verdict, timings)

@@ -63,6 +63,7 @@ class TranscribedSegment:
     language: str
     language_probability: float
     avg_logprob: float
+    samples: np.ndarray | None = field(default=None, repr=False, compare=False)  # the utterance's audio
 
 
 def find_utterances(track: SpeakerTrack, options: TranscriptionOptions) -> list[Utterance]:
@@ -229,7 +230,20 @@ class UtteranceTranscriber:
             language=language,
             language_probability=round(probability, 3),
             avg_logprob=round(avg_logprob, 3),
+            samples=utterance.samples,
         )
+
+    def text_logprob(self, samples: np.ndarray, language: str, text: str, vocabulary: dict[str, str]) -> float:
+        """How likely the model finds `text` for this audio (sum of token log-probabilities, forced)."""
+        import ctranslate2
+
+        utterance = Utterance("unknown", 0.0, len(samples) / SAMPLE_RATE, samples)
+        encoded = self._encode([utterance])
+        tokens = self.tokenizer.encode(" " + text.strip())
+        result = self.model.model.align(ctranslate2.StorageView.from_array(encoded),
+                                        self._prompt(language, vocabulary), [tokens], encoded.shape[1] * 2)
+        probabilities = np.maximum(np.asarray(result[0].text_token_probs, dtype=np.float64), 1e-12)
+        return float(np.log(probabilities).sum())
 
 
 def _settle_languages(segments: list[TranscribedSegment], options: TranscriptionOptions) -> list[TranscribedSegment]:
@@ -247,7 +261,7 @@ def _settle_languages(segments: list[TranscribedSegment], options: Transcription
         previous_by_speaker[segment.speaker] = language
         settled.append(
             TranscribedSegment(segment.speaker, segment.start_s, segment.end_s, segment.text, language,
-                               probability, segment.avg_logprob)
+                               probability, segment.avg_logprob, segment.samples)
         )
     return settled
 

@@ -39,9 +39,7 @@ def test_noisy_mono_telephone_calls(results):
     noisy = [(n, e, g) for n, e, g, label in results if label["noisy"] and label["layout"] == "mono"]
     overall = score(noisy)["OVERALL"]
     assert overall.recall >= 0.95, overall
-    # The bar is 0.95; on 2 of these 19 calls Whisper base hears "ваш паспорт" as
-    # "ваш подпульт" and the reminder is missed (see the closing note). Guard what we reach.
-    assert overall.precision >= 0.90, overall
+    assert overall.precision >= 0.95, overall
 
 
 def test_every_violation_kind_is_found_at_least_once(results):

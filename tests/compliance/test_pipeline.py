@@ -72,6 +72,13 @@ def test_noisy_mono_telephone_call_still_finds_the_missing_passport():
     assert found(result) == ["passport_reminder"]
 
 
+def test_a_misheard_passport_on_a_noisy_line_is_verified_against_the_audio():
+    # Whisper base writes "ваш подпинт" here; forced alignment finds "паспорт" nearly as likely
+    result = analyse("paraphrase_ru.mono_noisy.mp3")
+    assert found(result) == []
+    assert any("паспорт" in segment.text.lower() for segment in result.segments)
+
+
 def test_personal_numbers_are_masked_in_the_transcript():
     result = analyse("personal_numbers_ru.stereo.ogg")
     text = " ".join(segment.text for segment in result.segments)
