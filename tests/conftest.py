@@ -71,3 +71,18 @@ def login(client):
         return tokens[username]
 
     return headers_for
+
+
+@pytest.fixture
+def make_rep(app, db):
+    """A rep with an empty route (the demo reps' fixed meetings could overlap times relative to now)."""
+    from accounts.service import create_user
+
+    def create(username: str = "rep9", time_zone: str = "Europe/Moscow") -> int:
+        with app.app_context():
+            with db.transaction() as session:
+                return create_user(session, username=username, password=DEMO_PASSWORD, role="rep",
+                                   full_name=f"Test {username}", time_zone=time_zone,
+                                   email=f"{username}@fieldrep.example").id
+
+    return create

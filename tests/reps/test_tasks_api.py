@@ -12,7 +12,7 @@ def at(hours: float) -> datetime:
     return (datetime.now(timezone.utc) + timedelta(hours=hours)).replace(microsecond=0)
 
 
-def new_meeting(client, login, start_in_hours: float, rep_id: int = 4) -> dict:
+def new_meeting(client, login, start_in_hours: float, rep_id: int) -> dict:
     response = client.post("/api/v1/meetings", headers=login("manager"), json={
         "rep_id": rep_id, "client_name": "Call Me", "client_phone": "+79161234567", "address": "Somewhere 1",
         "starts_at": at(start_in_hours).isoformat(), "ends_at": at(start_in_hours + 1).isoformat()})
@@ -25,9 +25,9 @@ def call_task(client, headers, meeting_id) -> dict:
     return next(t for t in tasks if t["meeting_id"] == meeting_id and t["kind"] == "reminder_call")
 
 
-def test_own_planned_time_after_the_central_deadline_is_refused(client, login):
-    rep = login("rep1")
-    meeting = new_meeting(client, login, 100)
+def test_own_planned_time_after_the_central_deadline_is_refused(client, login, make_rep):
+    rep_id, rep = make_rep(), login("rep9")
+    meeting = new_meeting(client, login, 100, rep_id)
     task = call_task(client, rep, meeting["id"])
     late = (datetime.fromisoformat(task["deadline_at"]) + timedelta(minutes=1)).isoformat()
     refused = client.patch(f"/api/v1/tasks/{task['id']}", headers=rep, json={"own_planned_at": late})
@@ -37,9 +37,9 @@ def test_own_planned_time_after_the_central_deadline_is_refused(client, login):
     assert accepted.status_code == 200 and accepted.json["own_planned_at"] == early
 
 
-def test_a_call_in_the_window_is_clean(app, db, client, login):
-    rep = login("rep1")
-    meeting = new_meeting(client, login, 1.0)  # due now
+def test_a_call_in_the_window_is_clean(app, db, client, login, make_rep):
+    rep_id, rep = make_rep(), login("rep9")
+    meeting = new_meeting(client, login, 1.0, rep_id)  # due now
     task = call_task(client, rep, meeting["id"])
     response = client.post(f"/api/v1/tasks/{task['id']}/call", headers=rep,
                            json={"outcome": "confirmed", "called_at": at(0).isoformat()})
@@ -48,9 +48,9 @@ def test_a_call_in_the_window_is_clean(app, db, client, login):
         assert db.session.scalars(select(Violation).where(Violation.meeting_id == meeting["id"])).all() == []
 
 
-def test_a_call_outside_the_window_is_recorded_as_off_window(app, db, client, login):
-    rep = login("rep1")
-    meeting = new_meeting(client, login, 3.0)  # due in two hours: calling now is too early
+def test_a_call_outside_the_window_is_recorded_as_off_window(app, db, client, login, make_rep):
+    rep_id, rep = make_rep(), login("rep9")
+    meeting = new_meeting(client, login, 3.0, rep_id)  # due in two hours: calling now is too early
     task = call_task(client, rep, meeting["id"])
     client.post(f"/api/v1/tasks/{task['id']}/call", headers=rep,
                 json={"outcome": "confirmed", "called_at": at(0).isoformat()})
@@ -58,9 +58,9 @@ def test_a_call_outside_the_window_is_recorded_as_off_window(app, db, client, lo
     assert criteria == ["reminder_call_off_window"]
 
 
-def test_not_reachable_creates_a_retry_task_with_a_short_deadline(client, login):
-    rep = login("rep1")
-    meeting = new_meeting(client, login, 1.0)
+def test_not_reachable_creates_a_retry_task_with_a_short_deadline(client, login, make_rep):
+    rep_id, rep = make_rep(), login("rep9")
+    meeting = new_meeting(client, login, 1.0, rep_id)
     task = call_task(client, rep, meeting["id"])
     retry = client.post(f"/api/v1/tasks/{task['id']}/call", headers=rep,
                         json={"outcome": "not_reachable", "called_at": at(0).isoformat()})
@@ -73,8 +73,8 @@ def test_not_reachable_creates_a_retry_task_with_a_short_deadline(client, login)
     assert again.status_code == 409, "the first call is logged already"
 
 
-def test_no_call_by_the_start_is_reminder_call_missing_once(app, db, client, login):
-    meeting = new_meeting(client, login, 0.5)
+def test_no_call_by_the_start_is_reminder_call_missing_once(app, db, client, login, make_rep):
+    meeting = new_meeting(client, login, 0.5, make_rep())
     with app.app_context():
         with db.transaction() as session:
             assert record_missed_reminder_calls(session, now=at(0.2)) == 0, "not started yet"
@@ -82,12 +82,12 @@ def test_no_call_by_the_start_is_reminder_call_missing_once(app, db, client, log
             assert record_missed_reminder_calls(session, now=at(0.6)) >= 1
         with db.transaction() as session:
             record_missed_reminder_calls(session, now=at(0.7))
-    mine = [v for v in client.get("/api/v1/violations", headers=login("rep1")).json if v["meeting_id"] == meeting["id"]]
+    mine = [v for v in client.get("/api/v1/violations", headers=login("rep9")).json if v["meeting_id"] == meeting["id"]]
     assert [v["criterion"] for v in mine] == ["reminder_call_missing"]
 
 
-def test_open_tasks_expire_after_the_end_of_the_deadline_day_in_the_owners_zone(app, db, client, login):
-    meeting = new_meeting(client, login, 2.0, rep_id=5)  # rep2 works in Yekaterinburg
+def test_open_tasks_expire_after_the_end_of_the_deadline_day_in_the_owners_zone(app, db, client, login, make_rep):
+    meeting = new_meeting(client, login, 2.0, make_rep("rep8", "Asia/Yekaterinburg"))
     with app.app_context():
         task = db.session.scalar(select(Task).where(Task.meeting_id == meeting["id"]))
         from reps.deadlines import end_of_deadline_day
@@ -103,7 +103,7 @@ def test_open_tasks_expire_after_the_end_of_the_deadline_day_in_the_owners_zone(
 
 
 def test_tasks_of_another_rep_are_404(client, login):
-    meeting = new_meeting(client, login, 100, rep_id=5)
+    meeting = new_meeting(client, login, 100, 5)
     task = call_task(client, login("rep2"), meeting["id"])
     assert client.get(f"/api/v1/tasks/{task['id']}", headers=login("rep1")).status_code == 404
     assert client.post(f"/api/v1/tasks/{task['id']}/call", headers=login("rep1"),
