@@ -33,6 +33,8 @@ class CallAnalysis:
     segments: tuple[Segment, ...]
     verdict: CallVerdict
     timings: dict[str, float]
+    # segment index -> the word Whisper wrote where the alignment check restored a phrase's word
+    revisions: dict[int, str] = field(default_factory=dict)
 
     def as_dict(self) -> dict:
         """The JSON object `fieldrep analyze` prints."""
@@ -46,6 +48,7 @@ class CallAnalysis:
             "violations": [violation.as_dict() for violation in verdict.violations],
             "criteria": [outcome.as_dict() for outcome in verdict.criteria],
             "language_switch_allowed_at": verdict.switch_allowed_at,
+            "revisions": [{"segment": index, "heard": word} for index, word in sorted(self.revisions.items())],
             "segments": [
                 {key: value for key, value in asdict(segment).items()} for segment in self.segments
             ],
@@ -115,10 +118,12 @@ def analyze_file(path: str | Path, script: CallScriptSpec, options: AnalysisOpti
             return transcriber.text_logprob(samples, language, text, transcription_options.vocabulary)
 
         audio = {index: item.samples for index, item in enumerate(transcribed) if item.samples is not None}
-        segments, heard = revise_misheard(segments, audio, script, verdict, logprob, options.match_threshold)
-        if heard:
+        segments, revisions = revise_misheard(segments, audio, script, verdict, logprob, options.match_threshold)
+        if revisions:
             verdict = evaluate(segments)
+    else:
+        revisions = {}
     segments = tuple(segments)
     timings["match_s"] = time.perf_counter() - step
     timings["total_s"] = time.perf_counter() - started
-    return CallAnalysis(info.duration_s, layout, info.channels, segments, verdict, timings)
+    return CallAnalysis(info.duration_s, layout, info.channels, segments, verdict, timings, revisions)

@@ -88,6 +88,8 @@ class SegmentSchema(ma.Schema):
     language = ma.fields.String()
     language_probability = ma.fields.Float()
     text = ma.fields.String()
+    heard_as = ma.fields.String(allow_none=True, metadata={
+        "description": "set when a script word was restored by the alignment check: what the recogniser wrote"})
 
 
 class CriterionResultSchema(ma.Schema):

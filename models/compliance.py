@@ -74,6 +74,8 @@ class TranscriptSegment(Base):
     language: Mapped[str] = mapped_column(String(8))
     language_probability: Mapped[float | None] = mapped_column(Float)
     text: Mapped[str] = mapped_column(Text)
+    # the word Whisper wrote where a forced-alignment check restored a script word ("подпульт")
+    heard_as: Mapped[str | None] = mapped_column(String(100))
 
 
 class CriterionResult(Base):

@@ -77,6 +77,8 @@ def test_a_misheard_passport_on_a_noisy_line_is_verified_against_the_audio():
     result = analyse("paraphrase_ru.mono_noisy.mp3")
     assert found(result) == []
     assert any("паспорт" in segment.text.lower() for segment in result.segments)
+    revision = result.as_dict()["revisions"][0]
+    assert "паспорт" in result.segments[revision["segment"]].text and revision["heard"] != "паспорт"
 
 
 def test_personal_numbers_are_masked_in_the_transcript():
