@@ -4,6 +4,7 @@ import json
 import shutil
 import subprocess
 import sys
+import tempfile
 
 import pytest
 
@@ -14,7 +15,8 @@ pytestmark = pytest.mark.slow
 
 
 def fieldrep(*args, cwd=None):
-    env = {"PATH": "/usr/bin:/bin", "FIELDREP_WHISPER_MODEL_CACHE": MODEL_CACHE, "HOME": str(PROJECT_ROOT)}
+    home = tempfile.mkdtemp(prefix="fieldrep-home-")  # libraries write caches under $HOME
+    env = {"PATH": "/usr/bin:/bin", "FIELDREP_WHISPER_MODEL_CACHE": MODEL_CACHE, "HOME": home}
     return subprocess.run([sys.executable, "-m", "app", *args], cwd=cwd or PROJECT_ROOT, env=env,
                           capture_output=True, text=True, timeout=600)
 
