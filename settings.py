@@ -8,7 +8,7 @@ same code at PostgreSQL, S3 and Redis/RabbitMQ by setting the variables below.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field, fields
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -119,9 +119,6 @@ class Settings:
     @property
     def max_upload_bytes(self) -> int:
         return self.max_upload_mb * 1024 * 1024
-
-    def with_overrides(self, **overrides: Any) -> "Settings":
-        return replace(self, **overrides)
 
 
 def _coerce(raw: str, annotation: str) -> Any:

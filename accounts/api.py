@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from flask import current_app
 from flask.views import MethodView
 from flask_jwt_extended import (
     create_access_token,
@@ -20,7 +19,6 @@ from sqlalchemy import select
 
 from accounts import service
 from accounts.auth import ALL_ROLES, limiter, roles_required
-from api.fields import ID_PATH
 from accounts.schemas import (
     LoginSchema,
     LogoutSchema,
@@ -30,6 +28,8 @@ from accounts.schemas import (
     UserSchema,
     UserUpdateSchema,
 )
+from api.context import app_settings, database
+from api.fields import ID_PATH
 from errors import BadCredentials, FieldrepError
 from models import Role, User
 
@@ -37,12 +37,6 @@ blp = Blueprint("auth", __name__, url_prefix="/api/v1/auth", description="Log in
 users_blp = Blueprint("users", __name__, url_prefix="/api/v1/users", description="User accounts (managers)")
 
 
-def _db():
-    return current_app.extensions["fieldrep_db"]
-
-
-def _settings():
-    return current_app.extensions["fieldrep_settings"]
 
 
 def _login_rate_key() -> str:
@@ -54,7 +48,7 @@ def _login_rate_key() -> str:
 
 
 def _tokens_for(user: User, with_refresh: bool = True) -> dict:
-    settings = _settings()
+    settings = app_settings()
     tokens = {
         "access_token": create_access_token(identity=user, fresh=with_refresh),
         "token_type": "Bearer",
@@ -67,14 +61,14 @@ def _tokens_for(user: User, with_refresh: bool = True) -> dict:
 
 @blp.route("/login")
 class Login(MethodView):
-    @limiter.limit(lambda: _settings().login_rate_limit, key_func=_login_rate_key)
+    @limiter.limit(lambda: app_settings().login_rate_limit, key_func=_login_rate_key)
     @blp.arguments(LoginSchema)
     @blp.response(200, TokenSchema)
     @blp.alt_response(401, description="Wrong username or password, or the account is deactivated")
     @blp.alt_response(429, description="Too many login attempts")
     def post(self, credentials):
         """Log in with a password; returns an access token and a refresh token."""
-        session = _db().session
+        session = database().session
         user = service.authenticate(session, credentials["username"], credentials["password"])
         if user is None:
             raise BadCredentials("Wrong username or password, or the account is deactivated.")
@@ -99,7 +93,7 @@ class Logout(MethodView):
     @blp.response(204)
     def post(self, body):
         """Revoke the access token in use, and the refresh token if given."""
-        session = _db().session
+        session = database().session
         claims = get_jwt()
         service.revoke_token(
             session,
@@ -143,14 +137,14 @@ class Users(MethodView):
             statement = statement.where(User.role == query["role"])
         if "active" in query:
             statement = statement.where(User.is_active == query["active"])
-        return _db().session.scalars(statement).all()
+        return database().session.scalars(statement).all()
 
     @roles_required(Role.manager)
     @users_blp.arguments(UserCreateSchema)
     @users_blp.response(201, UserSchema)
     def post(self, data):
         """Create a user."""
-        session = _db().session
+        session = database().session
         user = service.create_user(session, **data)
         session.commit()
         return user
@@ -162,14 +156,14 @@ class UserItem(MethodView):
     @users_blp.response(200, UserSchema)
     def get(self, user_id):
         """One user."""
-        return service.get_user(_db().session, user_id)
+        return service.get_user(database().session, user_id)
 
     @roles_required(Role.manager)
     @users_blp.arguments(UserUpdateSchema)
     @users_blp.response(200, UserSchema)
     def patch(self, changes, user_id):
         """Change a user; `is_active: false` deactivates the account at once (its tokens stop working)."""
-        session = _db().session
+        session = database().session
         user = service.get_user(session, user_id)
         if user.id == current_user.id and changes.get("is_active") is False:
             raise FieldrepError("You cannot deactivate your own account.")

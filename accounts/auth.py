@@ -5,12 +5,13 @@ from __future__ import annotations
 import functools
 from copy import deepcopy
 
-from flask import Flask, current_app
+from flask import Flask
 from flask_jwt_extended import JWTManager, current_user, verify_jwt_in_request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 
 from accounts import service
+from api.context import database
 from api.errors import error_response
 from models import Role, User
 
@@ -19,9 +20,6 @@ limiter = Limiter(key_func=get_remote_address, default_limits=[], headers_enable
 
 BEARER_SECURITY = [{"bearerAuth": []}]
 
-
-def _db():
-    return current_app.extensions["fieldrep_db"]
 
 
 def init_auth(app: Flask) -> None:
@@ -38,12 +36,12 @@ def init_auth(app: Flask) -> None:
 
     @jwt.user_lookup_loader
     def _lookup(_header, payload) -> User | None:
-        user = _db().session.get(User, int(payload["sub"]))
+        user = database().session.get(User, int(payload["sub"]))
         return user if user is not None and user.is_active else None
 
     @jwt.token_in_blocklist_loader
     def _revoked(_header, payload) -> bool:
-        return service.is_token_revoked(_db().session, payload["jti"])
+        return service.is_token_revoked(database().session, payload["jti"])
 
     @jwt.expired_token_loader
     def _expired(_header, _payload):
@@ -107,4 +105,3 @@ def roles_required(*roles: Role | str):
 
 
 ALL_ROLES = tuple(Role)
-STAFF_ROLES = (Role.qa, Role.support, Role.manager)

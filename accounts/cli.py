@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import click
-from flask.cli import AppGroup
 from flask import current_app
+from flask.cli import AppGroup
 from sqlalchemy import select
 
 from accounts import service

@@ -7,8 +7,6 @@ from marshmallow import validate
 
 from models import Role
 
-ROLE_NAMES = [role.value for role in Role]
-
 
 class LoginSchema(ma.Schema):
     username = ma.fields.String(required=True, validate=validate.Length(min=1, max=64))

@@ -18,6 +18,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from api.context import database as database_of_app
 from api.errors import error_response
 from models import IdempotencyRecord, utcnow
 
@@ -104,7 +105,7 @@ def idempotent(view):
             return view(*args, **kwargs)
         if len(key) > MAX_KEY_LENGTH:
             return error_response(400, "bad_idempotency_key", f"{HEADER} must be at most {MAX_KEY_LENGTH} characters.")
-        database = current_app.extensions["fieldrep_db"]
+        database = database_of_app()
         with database.transaction() as session:
             claimed = _claim(session, current_user.id, key, request_fingerprint())
             if isinstance(claimed, Response):

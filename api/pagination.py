@@ -2,23 +2,20 @@
 
 from __future__ import annotations
 
-from flask import current_app
 from flask_smorest import Page
 from sqlalchemy import func, select
+
+from api.context import db_session
 
 
 class SelectPage(Page):
     @property
-    def _session(self):
-        return current_app.extensions["fieldrep_db"].session
-
-    @property
     def item_count(self) -> int:
-        return self._session.scalar(select(func.count()).select_from(self.collection.order_by(None).subquery()))
+        return db_session().scalar(select(func.count()).select_from(self.collection.order_by(None).subquery()))
 
     @property
     def items(self) -> list:
         params = self.page_params
         if params.first_item >= params.item_count:
             return []  # past the last page (also keeps absurd page numbers away from the database)
-        return list(self._session.scalars(self.collection.offset(params.first_item).limit(params.page_size)).unique())
+        return list(db_session().scalars(self.collection.offset(params.first_item).limit(params.page_size)).unique())

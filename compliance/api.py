@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from flask import current_app
 from flask.views import MethodView
 from flask_jwt_extended import current_user
 from flask_smorest import Blueprint
 from sqlalchemy import select
 
 from accounts.auth import ALL_ROLES, roles_required
+from api.context import app_settings, database, object_store
 from api.fields import ID_PATH
 from api.idempotency import idempotent
 from api.pagination import SelectPage
@@ -41,25 +41,14 @@ recordings_blp = Blueprint(
 )
 scripts_blp = Blueprint("scripts", __name__, url_prefix="/api/v1/scripts", description="Versioned call scripts")
 
-REVIEWERS = (Role.qa, Role.manager, Role.support)
 
 
-def _db():
-    return current_app.extensions["fieldrep_db"]
-
-
-def _settings():
-    return current_app.extensions["fieldrep_settings"]
-
-
-def _store():
-    return current_app.extensions["fieldrep_services"]["objects"]
 
 
 def _queue(recording) -> None:
     send_job(recording.job, sender_for_app())
     # In eager mode the job already ran in its own session: show its outcome, not the cached row.
-    _db().session.expire_all()
+    database().session.expire_all()
 
 
 @recordings_blp.route("/recordings")
@@ -70,7 +59,7 @@ class Recordings(MethodView):
     @recordings_blp.paginate(SelectPage)
     def get(self, query):
         """List recordings: a rep sees their own, staff see all (filter by rep, meeting, status)."""
-        return service.list_recordings(_db().session, current_user, **query)
+        return service.list_recordings(database().session, current_user, **query)
 
     @roles_required(Role.rep)
     @idempotent
@@ -88,9 +77,9 @@ class Recordings(MethodView):
         upload = files["file"]
         if not hasattr(upload, "stream"):
             raise Invalid("Send the recording as a file part named `file`.", errors={"file": ["Not a file."]})
-        session = _db().session
+        session = database().session
         recording = service.accept_recording(
-            session, _store(), _settings(), user=current_user,
+            session, object_store(), app_settings(), user=current_user,
             incoming=service.IncomingRecording(
                 meeting_id=form["meeting_id"], layout=form.get("layout"), call_started_at=form.get("call_started_at"),
                 filename=upload.filename, content_type=upload.mimetype,
@@ -109,9 +98,9 @@ class RecordingUploadUrl(MethodView):
     @recordings_blp.response(200, UploadUrlSchema)
     def post(self, body):
         """Get a time-limited URL to upload a recording to directly; then confirm it."""
-        settings = _settings()
+        settings = app_settings()
         key = service.upload_key_for(current_user, body.get("filename"), body.get("content_type"))
-        upload = _store().upload_url(key, settings.upload_url_seconds, body.get("content_type"))
+        upload = object_store().upload_url(key, settings.upload_url_seconds, body.get("content_type"))
         return {"upload_url": upload.url, "method": upload.method, "headers": upload.headers,
                 "object_key": upload.key, "expires_in": upload.expires_in}
 
@@ -124,9 +113,9 @@ class RecordingConfirm(MethodView):
     @recordings_blp.response(202, RecordingSchema)
     def post(self, body):
         """Register a recording uploaded through an upload URL; analysis is queued."""
-        session = _db().session
+        session = database().session
         recording = service.accept_recording(
-            session, _store(), _settings(), user=current_user,
+            session, object_store(), app_settings(), user=current_user,
             incoming=service.IncomingRecording(
                 meeting_id=body["meeting_id"], layout=body.get("layout"), call_started_at=body.get("call_started_at"),
                 filename=body.get("filename"), content_type=body.get("content_type"),
@@ -144,7 +133,7 @@ class RecordingItem(MethodView):
     @recordings_blp.response(200, RecordingSchema)
     def get(self, recording_id):
         """A recording and its analysis status (queued, processing, analysed, failed with the reason)."""
-        return service.get_recording(_db().session, current_user, recording_id)
+        return service.get_recording(database().session, current_user, recording_id)
 
 
 @recordings_blp.route("/recordings/<recording_id>/transcript")
@@ -153,7 +142,7 @@ class RecordingTranscript(MethodView):
     @recordings_blp.response(200, TranscriptSchema)
     def get(self, recording_id):
         """The masked transcript, per segment with speaker, times and language, and each criterion's result."""
-        session = _db().session
+        session = database().session
         recording = service.get_recording(session, current_user, recording_id)
         segments = session.scalars(
             select(TranscriptSegment).where(TranscriptSegment.recording_id == recording.id)
@@ -171,9 +160,9 @@ class RecordingAudioUrl(MethodView):
     @recordings_blp.response(200, AudioUrlSchema)
     def get(self, recording_id):
         """A time-limited link to listen to the recording."""
-        recording = service.get_recording(_db().session, current_user, recording_id)
-        seconds = _settings().download_url_seconds
-        return {"url": _store().download_url(recording.object_key, seconds), "expires_in": seconds}
+        recording = service.get_recording(database().session, current_user, recording_id)
+        seconds = app_settings().download_url_seconds
+        return {"url": object_store().download_url(recording.object_key, seconds), "expires_in": seconds}
 
 
 @recordings_blp.route("/recordings/<recording_id>/reanalyze")
@@ -182,9 +171,9 @@ class RecordingReanalyze(MethodView):
     @recordings_blp.response(202, RecordingSchema)
     def post(self, recording_id):
         """Analyse the recording again (after a failure, a script change or a model change)."""
-        session = _db().session
+        session = database().session
         recording = service.get_recording(session, current_user, recording_id)
-        service.reanalyze(session, recording, _settings())
+        service.reanalyze(session, recording, app_settings())
         session.commit()
         _queue(recording)
         return recording
@@ -198,7 +187,7 @@ class Violations(MethodView):
     @recordings_blp.paginate(SelectPage)
     def get(self, query):
         """Violations: a rep sees their own; staff see all (filter by rep, criterion, status, recording)."""
-        return service.list_violations(_db().session, current_user, **query)
+        return service.list_violations(database().session, current_user, **query)
 
 
 @scripts_blp.route("")
@@ -208,7 +197,7 @@ class Scripts(MethodView):
     @scripts_blp.response(200, ScriptSchema(many=True))
     def get(self, query):
         """Script versions, newest first; with `on`, only the version in force on that date."""
-        session = _db().session
+        session = database().session
         if "on" in query:
             return [service.script_in_force(session, query.get("name", service.DEFAULT_SCRIPT_NAME), query["on"])]
         statement = select(CallScript).order_by(CallScript.name, CallScript.version.desc())
@@ -228,7 +217,7 @@ class Scripts(MethodView):
         body = data.get("body")
         if body is None:
             body = parse_script_text(data["body_yaml"])
-        session = _db().session
+        session = database().session
         row = service.add_script_version(session, body, effective_from=data["effective_from"], created_by=current_user)
         session.commit()
         return row
@@ -240,4 +229,4 @@ class ScriptItem(MethodView):
     @scripts_blp.response(200, ScriptSchema)
     def get(self, script_id):
         """One script version."""
-        return service.get_script(_db().session, script_id)
+        return service.get_script(database().session, script_id)

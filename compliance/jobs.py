@@ -9,7 +9,7 @@ from pathlib import Path
 from compliance import service
 from compliance.audio import AudioError
 from jobs.registry import JobContext, PermanentJobError, job_handler
-from models import Meeting, Recording, User
+from models import CallScript, Meeting, Recording, User
 from storage.objects import ObjectNotFound
 
 log = logging.getLogger(__name__)
@@ -57,7 +57,7 @@ def analyze_recording(context: JobContext) -> None:
 
     with context.session_factory() as session:
         recording = session.get(Recording, context.subject_id)
-        script_row = session.get(type(script_row), script_row.id)
+        script_row = session.get(CallScript, script_row.id)
         service.store_analysis(session, recording, script_row, analysis)
         session.commit()
     log.info("recording %s analysed: adherence %.2f, %d violation(s)", context.subject_id,

@@ -10,8 +10,6 @@ import snowballstemmer
 
 _WORD = re.compile(r"[0-9]+|[^\W\d_]+(?:['’][^\W\d_]+)?", re.UNICODE)
 _CYRILLIC = re.compile(r"[а-я]")
-STEMMER_LANGUAGES = {"ru": "russian", "en": "english", "de": "german", "fr": "french", "es": "spanish",
-                     "it": "italian", "pt": "portuguese", "uk": "russian", "kk": "russian"}
 
 
 @dataclass(frozen=True)

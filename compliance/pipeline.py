@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import time
-from functools import partial
 from dataclasses import asdict, dataclass, field
+from functools import partial
 from pathlib import Path
 
 from compliance.audio import decode_tracks
@@ -12,7 +12,11 @@ from compliance.masking import mask_personal_numbers
 from compliance.matcher import CallVerdict, Segment, evaluate_call
 from compliance.model import ModelOptions, load_model, resolve_batch_size
 from compliance.scripts import CallScriptSpec
-from compliance.transcribe import TranscriptionOptions, UtteranceTranscriber, transcribe_tracks
+from compliance.transcribe import (
+    TranscriptionOptions,
+    UtteranceTranscriber,
+    transcribe_tracks,
+)
 from compliance.verify import revise_misheard
 
 
@@ -89,7 +93,6 @@ def analyze_file(path: str | Path, script: CallScriptSpec, options: AnalysisOpti
         beam_size=options.model.beam_size,
         batch_size=resolve_batch_size(options.model),
         languages=script.languages,
-        default_language=script.language_rule.default,
         vocabulary=script_vocabulary(script),
     )
     transcribed = transcribe_tracks(model, tracks, transcription_options)

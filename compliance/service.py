@@ -27,7 +27,6 @@ from models import (
     ChannelLayout,
     CriterionResult,
     JobState,
-    Meeting,
     Recording,
     Role,
     TranscriptSegment,
@@ -36,6 +35,7 @@ from models import (
     ViolationStatus,
     utcnow,
 )
+from routes.service import get_meeting
 from settings import Settings
 from storage.objects import ObjectNotFound, ObjectStore, new_object_key
 
@@ -104,13 +104,6 @@ class IncomingRecording:
     content_type: str | None
 
 
-def meeting_for(session: Session, user: User, meeting_id: int) -> Meeting:
-    meeting = session.get(Meeting, meeting_id)
-    if meeting is None or (user.role == Role.rep and meeting.rep_id != user.id):
-        raise NotFound("No such meeting.")
-    return meeting
-
-
 def _suffix(filename: str | None, content_type: str | None) -> str:
     suffix = Path(filename or "").suffix.lower()
     if suffix in ACCEPTED_EXTENSIONS:
@@ -159,7 +152,7 @@ def accept_recording(
     object_key: str | None = None,
 ) -> Recording:
     """Check, store, record and queue a call recording. The file is stored before this returns."""
-    meeting = meeting_for(session, user, incoming.meeting_id)
+    meeting = get_meeting(session, user, incoming.meeting_id)
     with tempfile.TemporaryDirectory() as scratch:
         if stream is not None:
             path, sha256, size = _spool(stream, settings.max_upload_bytes, scratch)

@@ -38,7 +38,6 @@ class TranscriptionOptions:
     # Per language, words the calls are about (the script's phrases): a prompt that helps Whisper
     # spell "паспорт" right on a noisy line.
     vocabulary: dict[str, str] = field(default_factory=dict)
-    default_language: str = "ru"
     vad_threshold: float = 0.5
     min_silence_ms: int = 400
     speech_pad_ms: int = 200

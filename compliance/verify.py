@@ -18,7 +18,14 @@ from typing import Callable, Sequence
 import numpy as np
 from rapidfuzz import fuzz
 
-from compliance.matcher import WORD_FLOOR, CallVerdict, Segment, _speakers_for, _Stream, best_phrase_match
+from compliance.matcher import (
+    WORD_FLOOR,
+    CallVerdict,
+    Segment,
+    _speakers_for,
+    _Stream,
+    best_phrase_match,
+)
 from compliance.normalize import tokenize
 from compliance.scripts import CallScriptSpec, Criterion
 
@@ -74,18 +81,26 @@ def revise_misheard(
     """Segments with verified corrections, and {segment index: the word that was heard}."""
     revised = list(segments)
     heard_words: dict[int, str] = {}
+    heard_scores: dict[int, float] = {}
+
+    def heard_logprob(segment: Segment) -> float:
+        if segment.index not in heard_scores:
+            heard_scores[segment.index] = logprob(samples[segment.index], segment.language, segment.text)
+        return heard_scores[segment.index]
+
     mono = not any(segment.speaker in ("rep", "client") for segment in segments)
     failed = {outcome.criterion for outcome in verdict.criteria if not outcome.passed}
     for criterion in script.criteria:
         if criterion.kind != "required" or criterion.id not in failed:
             continue
-        _revise_for(criterion, revised, samples, verdict.accepted_languages, mono, logprob, threshold, heard_words)
+        _revise_for(criterion, revised, samples, verdict.accepted_languages, mono, logprob, heard_logprob, threshold,
+                    heard_words)
     return revised, heard_words
 
 
 def _revise_for(criterion: Criterion, segments: list[Segment], samples: dict[int, np.ndarray],
-                languages: Sequence[str], mono: bool, logprob: LogProb, threshold: float,
-                heard_words: dict[int, str]) -> None:
+                languages: Sequence[str], mono: bool, logprob: LogProb,
+                heard_logprob: Callable[[Segment], float], threshold: float, heard_words: dict[int, str]) -> None:
     speakers = _speakers_for(criterion.speaker, mono)
     limit = criterion.threshold if criterion.threshold is not None else threshold
     for position, segment in enumerate(segments):
@@ -100,8 +115,7 @@ def _revise_for(criterion: Criterion, segments: list[Segment], samples: dict[int
                     match = best_phrase_match(phrase, _Stream.of([fixed]), language)
                     if match is None or match.score < limit:
                         continue
-                    audio = samples[segment.index]
-                    gain = logprob(audio, segment.language, candidate) - logprob(audio, segment.language, segment.text)
+                    gain = logprob(samples[segment.index], segment.language, candidate) - heard_logprob(segment)
                     if gain >= -VERIFY_MARGIN:
                         segments[position] = fixed
                         heard_words[segment.index] = heard

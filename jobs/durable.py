@@ -178,17 +178,3 @@ def requeue_stale(session: Session, sender: Sender, *, stale_after: timedelta, n
         resent.append(job.id)
     session.commit()
     return resent
-
-
-def retry_failed(session: Session, job: BackgroundJob, sender: Sender) -> BackgroundJob:
-    """Put a failed job back in the queue with a fresh attempt budget (an operator's action)."""
-    if job.state != JobState.failed:
-        raise PermanentJobError(f"job {job.id} is {job.state.value}, not failed")
-    job.state = JobState.queued
-    job.attempts = 0
-    job.queued_at = utcnow()
-    job.not_before = None
-    job.failure_reason = None
-    session.commit()
-    send_job(job, sender)
-    return job

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime, timezone
 
-from sqlalchemy import DateTime, MetaData, String, TypeDecorator
+from sqlalchemy import DateTime, MetaData, TypeDecorator
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 # Stable constraint names, so Alembic migrations read the same on SQLite and PostgreSQL.
@@ -55,7 +55,3 @@ class CreatedAtMixin:
 
 
 UUID_LENGTH = 32
-
-
-def uuid_pk() -> Mapped[str]:
-    return mapped_column(String(UUID_LENGTH), primary_key=True, default=new_uuid)

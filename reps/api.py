@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from flask import current_app
 from flask.views import MethodView
 from flask_jwt_extended import current_user
 from flask_smorest import Blueprint
 from sqlalchemy import select
 
 from accounts.auth import ALL_ROLES, roles_required
+from api.context import app_settings, db_session
 from api.fields import ID_PATH
 from api.idempotency import idempotent
 from api.pagination import SelectPage
@@ -30,9 +30,6 @@ from routes import service as routes_service
 blp = Blueprint("tasks", __name__, url_prefix="/api/v1", description="Tasks with deadlines, reminder calls, today")
 
 
-def _session():
-    return current_app.extensions["fieldrep_db"].session
-
 
 @blp.route("/tasks")
 class Tasks(MethodView):
@@ -42,7 +39,7 @@ class Tasks(MethodView):
     @blp.paginate(SelectPage)
     def get(self, query):
         """Tasks by deadline: a rep sees their own; staff filter by owner. Filter by state (repeatable)."""
-        return service.list_tasks(_session(), current_user, states=query.get("state"), owner_id=query.get("owner_id"))
+        return service.list_tasks(db_session(), current_user, states=query.get("state"), owner_id=query.get("owner_id"))
 
 
 @blp.route("/tasks", methods=["POST"])
@@ -51,7 +48,7 @@ class Tasks(MethodView):
 @blp.response(201, TaskSchema)
 def create_task(body):
     """Give someone a task (a callback or a follow-up) with a central deadline."""
-    session = _session()
+    session = db_session()
     owner = session.get(User, body["owner_id"])
     if owner is None or not owner.is_active:
         raise Invalid("No active user with that id.", errors={"owner_id": ["Unknown user."]})
@@ -71,7 +68,7 @@ class TaskDone(MethodView):
     @blp.response(200, TaskSchema)
     def post(self, body, task_id):
         """Mark a follow-up done (call tasks are done by logging the call)."""
-        session = _session()
+        session = db_session()
         task = service.get_task(session, current_user, task_id)
         if current_user.role != Role.rep and task.owner_id != current_user.id:
             raise NotFound("No such task.")
@@ -86,7 +83,7 @@ class TaskItem(MethodView):
     @blp.response(200, TaskSchema)
     def get(self, task_id):
         """One task."""
-        return service.get_task(_session(), current_user, task_id)
+        return service.get_task(db_session(), current_user, task_id)
 
     @roles_required(Role.rep, Role.manager)
     @blp.arguments(OwnTimeSchema)
@@ -94,7 +91,7 @@ class TaskItem(MethodView):
     @blp.alt_response(422, description="The own time is after the central deadline")
     def patch(self, body, task_id):
         """Set (or clear, with null) your own planned time; it may not be after the central deadline."""
-        session = _session()
+        session = db_session()
         task = service.get_task(session, current_user, task_id)
         service.set_own_planned_time(task, body["own_planned_at"])
         session.commit()
@@ -113,7 +110,7 @@ class TaskCall(MethodView):
         `not_reachable` answers with the new retry task (a short deadline); a call outside the
         window is recorded as `reminder_call_off_window`.
         """
-        session = _session()
+        session = db_session()
         task = service.get_task(session, current_user, task_id)
         if task.owner_id != current_user.id:
             raise NotFound("No such task.")
@@ -129,7 +126,7 @@ class Today(MethodView):
     @blp.response(200, TodaySchema)
     def get(self):
         """The rep's day at a glance: today's route, open tasks, violations still open."""
-        session = _session()
+        session = db_session()
         day = routes_service.today_for(current_user)
         tasks = session.scalars(service.list_tasks(session, current_user, states=[TaskState.open])).all()
         violations = session.scalars(select(Violation).where(
@@ -137,7 +134,7 @@ class Today(MethodView):
             Violation.status.in_([ViolationStatus.flagged, ViolationStatus.confirmed]),
         ).order_by(Violation.created_at.desc()).limit(50)).all()
         check = check_of_day(session, current_user, day)
-        settings = current_app.extensions["fieldrep_settings"]
+        settings = app_settings()
         morning = {"deadline": settings.morning_check_deadline,
                    "selfie_status": check.selfie_status if check else None,
                    "checklist_submitted": bool(check and check.checklist_submitted_at),

@@ -10,7 +10,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from errors import Conflict, Invalid, NotFound
-from models import ChecklistVersion, Meeting, MeetingStatus, MorningCheck, Role, User, Violation, utcnow
+from models import (
+    ChecklistVersion,
+    Meeting,
+    MeetingStatus,
+    MorningCheck,
+    Role,
+    User,
+    utcnow,
+)
 from reps.checklist import DEFAULT_QUESTIONS, failed_rules, validate_answers
 from reps.selfie import check_selfie
 from reps.violations import record_system_violation
@@ -59,9 +67,10 @@ def instant_card_meetings(session: Session, rep: User, day: date, products: set[
     return sum(1 for meeting in meetings if products & set(meeting.products or []))
 
 
-def _violation(session: Session, rep: User, day: date, criterion: str, evidence: dict) -> None:
-    record_system_violation(session, rep_id=rep.id, criterion=criterion, evidence=evidence,
-                            dedupe_key=f"{criterion}:{rep.id}:{day.isoformat()}")
+def _violation(session: Session, rep: User, day: date, criterion: str, evidence: dict) -> bool:
+    """Record it once; True if this call recorded it."""
+    return record_system_violation(session, rep_id=rep.id, criterion=criterion, evidence=evidence,
+                                   dedupe_key=f"{criterion}:{rep.id}:{day.isoformat()}") is not None
 
 
 def submit_selfie(session: Session, store: ObjectStore, rep: User, data: bytes, max_bytes: int,
@@ -122,28 +131,20 @@ def get_check(session: Session, viewer: User, check_id: int) -> MorningCheck:
     return check
 
 
-def deadline_passed(rep: User, deadline: str, now: datetime) -> tuple[bool, date]:
-    zone = ZoneInfo(rep.time_zone)
-    local_now = now.astimezone(zone)
-    hours, minutes = (int(part) for part in deadline.split(":"))
-    return local_now >= datetime.combine(local_now.date(), time(hours, minutes), zone), local_now.date()
-
-
 def record_missing_morning_checks(session: Session, deadline: str, now: datetime | None = None) -> int:
     """After the deadline in each rep's zone: no selfie and checklist submitted in time -> missing."""
     now = now or utcnow()
+    hours, minutes = (int(part) for part in deadline.split(":"))
     recorded = 0
     for rep in session.scalars(select(User).where(User.role == Role.rep, User.is_active.is_(True))):
-        passed, day = deadline_passed(rep, deadline, now)
-        if not passed:
+        zone = ZoneInfo(rep.time_zone)
+        day = now.astimezone(zone).date()
+        cutoff = datetime.combine(day, time(hours, minutes), zone)
+        if now < cutoff:
             continue
         check = check_of_day(session, rep, day)
-        hours, minutes = (int(part) for part in deadline.split(":"))
-        cutoff = datetime.combine(day, time(hours, minutes), ZoneInfo(rep.time_zone))
         on_time = (check is not None and check.selfie_uploaded_at is not None and check.selfie_uploaded_at <= cutoff
                    and check.checklist_submitted_at is not None and check.checklist_submitted_at <= cutoff)
-        if not on_time:
-            before = session.scalar(select(Violation.id).where(Violation.dedupe_key == f"{MISSING}:{rep.id}:{day}"))
-            _violation(session, rep, day, MISSING, {"day": day.isoformat(), "deadline": deadline})
-            recorded += before is None
+        if not on_time and _violation(session, rep, day, MISSING, {"day": day.isoformat(), "deadline": deadline}):
+            recorded += 1
     return recorded

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from flask import current_app
 from flask.views import MethodView
 from flask_jwt_extended import current_user
 from flask_smorest import Blueprint
 from sqlalchemy import select
 
 from accounts.auth import ALL_ROLES, roles_required
+from api.context import app_settings, db_session, object_store
 from api.fields import ID_PATH
 from api.idempotency import idempotent
 from api.pagination import SelectPage
@@ -32,23 +32,17 @@ blp = Blueprint("morning_check", __name__, url_prefix="/api/v1", description="Th
 SUPERVISORS = (Role.manager,)
 
 
-def _session():
-    return current_app.extensions["fieldrep_db"].session
-
-
-def _settings():
-    return current_app.extensions["fieldrep_settings"]
 
 
 def _view(check, day, session):
     data = {key: getattr(check, key) for key in MorningCheckSchema().fields if check is not None and hasattr(check, key)}
-    data.update(day=day, rep_id=check.rep_id if check else current_user.id, deadline=_settings().morning_check_deadline,
+    data.update(day=day, rep_id=check.rep_id if check else current_user.id, deadline=app_settings().morning_check_deadline,
                 checklist=service.checklist_in_force(session, day))
     return data
 
 
 def _products() -> set[str]:
-    return {part.strip() for part in _settings().instant_card_products.split(",") if part.strip()}
+    return {part.strip() for part in app_settings().instant_card_products.split(",") if part.strip()}
 
 
 @blp.route("/morning-check")
@@ -58,7 +52,7 @@ class MyMorningCheck(MethodView):
     @blp.response(200, MorningCheckSchema)
     def get(self, query):
         """Your morning check of a day (default today): what is done, what is missing, the questions."""
-        session = _session()
+        session = db_session()
         day = query.get("day") or today_for(current_user)
         return _view(service.check_of_day(session, current_user, day), day, session)
 
@@ -76,10 +70,10 @@ class MySelfie(MethodView):
         upload = files["file"]
         if not hasattr(upload, "read"):
             raise Invalid("Send the photo as a file part named `file`.", errors={"file": ["Not a file."]})
-        session = _session()
-        settings = _settings()
+        session = db_session()
+        settings = app_settings()
         data = upload.read(settings.max_selfie_mb * 1024 * 1024 + 1)
-        check = service.submit_selfie(session, current_app.extensions["fieldrep_services"]["objects"], current_user,
+        check = service.submit_selfie(session, object_store(), current_user,
                                       data, settings.max_selfie_mb * 1024 * 1024)
         session.commit()
         return _view(check, check.day, session)
@@ -94,7 +88,7 @@ class MyChecklist(MethodView):
     def post(self, body):
         """Answer today's checklist (the version in force). Failed rules (no passport, too few cards for
         today's instant-card meetings) are listed and recorded as `morning_check_failed`."""
-        session = _session()
+        session = db_session()
         check = service.submit_checklist(session, current_user, body["answers"], _products())
         session.commit()
         return _view(check, check.day, session)
@@ -123,7 +117,7 @@ class SelfieReview(MethodView):
     @blp.response(200, MorningCheckSchema)
     def post(self, body, check_id):
         """Approve the selfie, or reject it with a reason (recorded as `morning_check_failed`)."""
-        session = _session()
+        session = db_session()
         check = service.get_check(session, current_user, check_id)
         service.review_selfie(session, current_user, check, body["decision"], body.get("reason"))
         session.commit()
@@ -136,11 +130,11 @@ class SelfieUrl(MethodView):
     @blp.response(200, LinkSchema)
     def get(self, check_id):
         """A time-limited link to the stored selfie (location data removed)."""
-        check = service.get_check(_session(), current_user, check_id)
+        check = service.get_check(db_session(), current_user, check_id)
         if not check.selfie_key:
             raise Invalid("No selfie was uploaded for this check.")
-        seconds = _settings().download_url_seconds
-        return {"url": current_app.extensions["fieldrep_services"]["objects"].download_url(check.selfie_key, seconds),
+        seconds = app_settings().download_url_seconds
+        return {"url": object_store().download_url(check.selfie_key, seconds),
                 "expires_in": seconds}
 
 
@@ -151,7 +145,7 @@ class Checklists(MethodView):
     @blp.response(200, ChecklistVersionSchema)
     def get(self, query):
         """The checklist in force on a day (default today)."""
-        session = _session()
+        session = db_session()
         return service.checklist_in_force(session, query.get("day") or today_for(current_user))
 
     @roles_required(Role.manager)
@@ -165,7 +159,7 @@ class Checklists(MethodView):
         except Exception as exc:  # marshmallow.ValidationError
             messages = getattr(exc, "messages", {"questions": [str(exc)]})
             raise Invalid("The checklist has invalid questions.", errors=messages) from exc
-        session = _session()
+        session = db_session()
         row = service.add_checklist_version(session, questions, body["effective_from"], current_user)
         session.commit()
         return row

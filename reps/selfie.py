@@ -29,8 +29,9 @@ def _refuse(message: str) -> Invalid:
     return Invalid(message, errors={"file": [message]})
 
 
-def _open(data: bytes):
-    from PIL import Image, UnidentifiedImageError
+@lru_cache(maxsize=1)
+def _register_image_formats() -> None:
+    from PIL import Image
 
     try:
         import pillow_heif
@@ -39,6 +40,12 @@ def _open(data: bytes):
     except ImportError:  # pragma: no cover - a declared dependency
         pass
     Image.MAX_IMAGE_PIXELS = MAX_PIXELS
+
+
+def _open(data: bytes):
+    from PIL import Image, UnidentifiedImageError
+
+    _register_image_formats()
     try:
         image = Image.open(io.BytesIO(data))
         image.load()

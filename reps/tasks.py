@@ -21,14 +21,14 @@ from models import (
     Violation,
     utcnow,
 )
-from reps.violations import record_system_violation
 from reps.deadlines import (
     check_own_planned_time,
-    end_of_deadline_day,
+    is_expired,
     reminder_call_window,
     retry_deadline,
     should_escalate,
 )
+from reps.violations import record_system_violation
 
 RETRY_CALL_WITHIN = timedelta(minutes=30)
 REMINDER_CALL_MISSING = "reminder_call_missing"
@@ -189,7 +189,7 @@ def expire_overdue_tasks(session: Session, now: datetime | None = None) -> int:
     ).all()
     expired = 0
     for task, time_zone in rows:
-        if now >= end_of_deadline_day(task.deadline_at, time_zone):
+        if is_expired(task.deadline_at, time_zone, now):
             task.state, task.updated_at = TaskState.expired, now
             expired += 1
     return expired

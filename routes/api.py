@@ -5,12 +5,13 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from flask import Response, current_app, request
+from flask import Response, request
 from flask.views import MethodView
 from flask_jwt_extended import current_user
 from flask_smorest import Blueprint
 
 from accounts.auth import ALL_ROLES, roles_required
+from api.context import app_settings, db_session
 from api.fields import ID_PATH
 from api.idempotency import idempotent
 from errors import Invalid
@@ -34,12 +35,9 @@ PLANNERS = (Role.manager,)
 EDITORS = (Role.manager, Role.support)
 
 
-def _session():
-    return current_app.extensions["fieldrep_db"].session
-
 
 def _tolerance() -> timedelta:
-    return timedelta(minutes=current_app.extensions["fieldrep_settings"].reminder_tolerance_minutes)
+    return timedelta(minutes=app_settings().reminder_tolerance_minutes)
 
 
 def _with_etag(meeting, status: int = 200):
@@ -54,7 +52,7 @@ class Route(MethodView):
     @blp.alt_response(304, description="Not modified since the ETag in If-None-Match")
     def get(self, query):
         """A rep's route for a day (default: today in the rep's zone). Send If-None-Match to get 304."""
-        session = _session()
+        session = db_session()
         rep_id = current_user.id if current_user.role == Role.rep else query.get("rep_id")
         meetings = service.meetings_of_day(session, current_user, day=query.get("day"), rep_id=rep_id)
         owner = session.get(User, rep_id) if rep_id else current_user
@@ -75,7 +73,7 @@ class Meetings(MethodView):
     @blp.response(200, MeetingSchema(many=True))
     def get(self, query):
         """The meetings of a day (default: today in the rep's time zone), in time order."""
-        return service.meetings_of_day(_session(), current_user, day=query.get("day"), rep_id=query.get("rep_id"))
+        return service.meetings_of_day(db_session(), current_user, day=query.get("day"), rep_id=query.get("rep_id"))
 
     @roles_required(*PLANNERS)
     @idempotent
@@ -83,7 +81,7 @@ class Meetings(MethodView):
     @blp.response(201, MeetingSchema)
     def post(self, data):
         """Plan a meeting on a rep's route; its reminder-call task is created with it."""
-        session = _session()
+        session = db_session()
         meeting = service.plan_meeting(session, current_user, data, _tolerance())
         session.commit()
         return _with_etag(meeting, 201)
@@ -107,7 +105,7 @@ class MeetingImport(MethodView):
         except UnicodeDecodeError:
             raise Invalid("The file must be UTF-8 text (CSV or JSON).", errors={"file": ["Not UTF-8."]}) from None
         kind = "json" if (upload.filename or "").lower().endswith(".json") or "json" in (upload.mimetype or "") else "csv"
-        session = _session()
+        session = db_session()
         report = importer.import_rows(session, current_user, importer.parse_rows(content, kind))
         session.commit()
         return report
@@ -121,7 +119,7 @@ class MeetingChanges(MethodView):
     @blp.alt_response(410, description="The token is too old: reload in full (call without `since`)")
     def get(self, query):
         """Meetings new, changed or cancelled since `since`, ids of deleted ones, and the next token."""
-        page = service.changes_since(_session(), current_user, query.get("since"), query.get("rep_id"))
+        page = service.changes_since(db_session(), current_user, query.get("since"), query.get("rep_id"))
         return page.__dict__
 
 
@@ -131,7 +129,7 @@ class MeetingItem(MethodView):
     @blp.response(200, MeetingSchema)
     def get(self, meeting_id):
         """One meeting (a rep: only their own); its ETag goes into If-Match of a change."""
-        return _with_etag(service.get_meeting(_session(), current_user, meeting_id))
+        return _with_etag(service.get_meeting(db_session(), current_user, meeting_id))
 
     @roles_required(*EDITORS)
     @blp.arguments(MeetingUpdateSchema)
@@ -139,7 +137,7 @@ class MeetingItem(MethodView):
     @blp.alt_response(412, description="If-Match is stale: someone else changed the meeting")
     def patch(self, changes, meeting_id):
         """Change a meeting's client details or interval (send If-Match with the ETag you read)."""
-        session = _session()
+        session = db_session()
         meeting = service.get_meeting(session, current_user, meeting_id)
         service.update_meeting(session, current_user, meeting, changes, request.headers.get("If-Match"), _tolerance())
         session.commit()
@@ -149,7 +147,7 @@ class MeetingItem(MethodView):
     @blp.response(204)
     def delete(self, meeting_id):
         """Take a meeting off the route (phones learn of it through the sync)."""
-        session = _session()
+        session = db_session()
         meeting = service.get_meeting(session, current_user, meeting_id)
         service.delete_meeting(session, current_user, meeting, request.headers.get("If-Match"))
         session.commit()
@@ -165,7 +163,7 @@ class MeetingTransitions(MethodView):
     def post(self, body, meeting_id):
         """Move a meeting through its lifecycle: confirm, start, complete (offers presented/accepted),
         cancel (caused_by, reason), reschedule (caused_by, new interval), no_show, fail (reason)."""
-        session = _session()
+        session = db_session()
         meeting = service.get_meeting(session, current_user, meeting_id)
         action = body.pop("action")
         service.transition(session, current_user, meeting, action, body, request.headers.get("If-Match"), _tolerance())
@@ -181,7 +179,7 @@ class MeetingPlace(MethodView):
     @blp.response(200, MeetingSchema)
     def post(self, body, meeting_id):
         """Move the meeting to another place; allowed only when the client asked for it."""
-        session = _session()
+        session = db_session()
         meeting = service.get_meeting(session, current_user, meeting_id)
         service.change_place(session, current_user, meeting, address=body["address"],
                              requested_by=body["requested_by"], latitude=body.get("latitude"),

@@ -12,7 +12,6 @@ from errors import Conflict
 from models import MeetingStatus as S
 
 ACTIVE = (S.planned, S.confirmed, S.rescheduled)
-TERMINAL = (S.completed, S.cancelled, S.client_no_show, S.failed)
 CAUSES = ("client", "rep")
 
 

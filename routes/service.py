@@ -17,8 +17,6 @@ from notifications import outbox
 from reps import tasks as task_service
 from routes.lifecycle import ACTIONS, CAUSES, next_status
 
-EDITABLE_FIELDS = ("client_name", "client_phone", "client_email", "client_language", "english_speaking_client",
-                   "products", "offers", "latitude", "longitude")
 SYNC_RETENTION = timedelta(days=30)
 DEFAULT_TOLERANCE = timedelta(minutes=15)
 

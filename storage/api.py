@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import current_app, request, send_file
 from flask_smorest import Blueprint
 
+from api.context import object_store
 from errors import Forbidden, NotFound, PayloadTooLarge
 from storage.objects import LocalObjectStore, ObjectNotFound
 
@@ -15,7 +16,7 @@ blp = Blueprint(
 
 
 def _store() -> LocalObjectStore:
-    store = current_app.extensions["fieldrep_services"]["objects"]
+    store = object_store()
     if not isinstance(store, LocalObjectStore):
         raise NotFound("Objects are served by the S3 store, not by this server.")
     return store
