@@ -1,13 +1,13 @@
 # Two commands on a fresh Debian machine with Python 3.11:
 #   make run    install, migrate, seed demo data, start web + worker + beat on the embedded default
-#   make test   install (PostgreSQL and Chromium too, for their tests) and run the whole test suite
+#   make test   install (PostgreSQL and Chromium too, for their tests), lint, and run the whole test suite
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-fast bench accuracy clean
+.PHONY: run lint test test-fast bench accuracy clean
 
 $(STAMP): pyproject.toml
 	@tools/ensure_debian_packages.sh python
@@ -21,11 +21,16 @@ run: $(STAMP)
 	$(BIN)/fieldrep model prepare
 	$(BIN)/fieldrep run
 
-test: $(STAMP)
+# ruff and mypy read their settings (rules, which files) from pyproject.toml.
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+
+test: lint
 	@tools/ensure_debian_packages.sh test
 	$(BIN)/pytest
 
-test-fast: $(STAMP)
+test-fast: lint
 	$(BIN)/pytest -m "not slow"
 
 bench: $(STAMP)
@@ -35,4 +40,4 @@ accuracy: $(STAMP)
 	$(BIN)/python benchmarks/accuracy.py
 
 clean:
-	rm -rf $(VENV) instance .pytest_cache
+	rm -rf $(VENV) instance .pytest_cache .ruff_cache .mypy_cache

@@ -3,39 +3,32 @@
 from __future__ import annotations
 
 import logging
-import secrets
+import sys
 from pathlib import Path
+from typing import NoReturn, cast
 
 import click
 from flask import Flask, jsonify, redirect
-from flask.globals import app_ctx
 from flask.cli import FlaskGroup
+from flask.globals import app_ctx
+from flask.json.provider import DefaultJSONProvider
 
-from settings import Settings, load_settings
+from settings import Settings, SettingsError, load_settings
 
 API_TITLE = "Fieldrep"
 API_VERSION = "v1"
-
-
-def _secret_key(settings: Settings) -> str:
-    if settings.secret_key:
-        return settings.secret_key
-    if settings.is_production:
-        raise RuntimeError("FIELDREP_SECRET_KEY must be set in production")
-    # Development: one random key per instance folder, kept so tokens survive a restart.
-    key_file = Path(settings.instance_path) / "secret_key"
-    key_file.parent.mkdir(parents=True, exist_ok=True)
-    if not key_file.exists():
-        key_file.write_text(secrets.token_hex(32))
-        key_file.chmod(0o600)
-    return key_file.read_text().strip()
 
 
 def create_app(settings: Settings | None = None) -> Flask:
     settings = settings or load_settings()
     Path(settings.instance_path).mkdir(parents=True, exist_ok=True)
     app = Flask(__name__, instance_path=settings.instance_path)
-    secret_key = _secret_key(settings)
+    from services import EXTENSION_KEY, build_services
+
+    # One session per app context (not per thread): a task run eagerly inside a request gets its own.
+    # (app_ctx is a werkzeug LocalProxy, typed as the AppContext it stands for)
+    services = build_services(settings, session_scope=lambda: id(app_ctx._get_current_object()))  # type: ignore[attr-defined]
+    secret_key = services.secret_key
     app.config.from_mapping(
         SECRET_KEY=secret_key,
         JWT_SECRET_KEY=secret_key,
@@ -60,45 +53,31 @@ def create_app(settings: Settings | None = None) -> Flask:
         },
         JSON_SORT_KEYS=False,
     )
-    app.json.ensure_ascii = False  # Russian transcripts stay readable in the JSON
+    cast(DefaultJSONProvider, app.json).ensure_ascii = False  # Russian transcripts stay readable in the JSON
     if settings.environment == "test":
         app.config["TESTING"] = True
 
+    from accounts.auth import init_auth
     from api.docs import swagger_static
     from api.errors import FieldrepApi, register_error_handlers
-    from accounts.auth import init_auth
-    from jobs.celery_app import celery_init_app
-    from jobs.registry import load_handler_modules
-    from storage.db import Database
-    from notifications.channels import make_channels
-    from storage.objects import make_object_store
 
-    # One session per app context (not per thread): a task run eagerly inside a request gets its own.
-    database = Database(settings.sqlalchemy_url, scopefunc=lambda: id(app_ctx._get_current_object()))
-    app.extensions["fieldrep_settings"] = settings
-    app.extensions["fieldrep_db"] = database
-    app.extensions["fieldrep_services"] = {
-        "settings": settings,
-        "objects": make_object_store(settings, secret_key),
-        "channels": make_channels(settings),
-    }
-    app.teardown_appcontext(database.remove)
+    app.extensions[EXTENSION_KEY] = services
+    app.teardown_appcontext(services.database.remove)
 
     api = FieldrepApi(app)
-    app.extensions["fieldrep_api"] = api
-    register_error_handlers(app)
+    register_error_handlers(app, api)
     init_auth(app)
-    celery_init_app(app, settings)
-    load_handler_modules(settings.job_handler_modules)
 
-    from accounts.api import blp as auth_blp, users_blp
+    from accounts.api import blp as auth_blp
+    from accounts.api import users_blp
     from compliance.api import recordings_blp, scripts_blp
     from reps.api import blp as tasks_blp
     from reps.morning_api import blp as morning_blp
     from routes.api import blp as meetings_blp
     from storage.api import blp as objects_blp
 
-    for blueprint in (auth_blp, users_blp, meetings_blp, tasks_blp, morning_blp, recordings_blp, scripts_blp, objects_blp):
+    for blueprint in (auth_blp, users_blp, meetings_blp, tasks_blp, morning_blp, recordings_blp, scripts_blp,
+                      objects_blp):
         api.register_blueprint(blueprint)
     app.register_blueprint(swagger_static)
 
@@ -114,11 +93,27 @@ def create_app(settings: Settings | None = None) -> Flask:
     return app
 
 
+def _exit_for_settings(error: SettingsError) -> NoReturn:
+    click.echo(str(error), err=True)  # one line naming the variable, not a traceback
+    sys.exit(2)
+
+
 def _create_cli_app() -> Flask:
-    return create_app()
+    try:
+        return create_app()
+    except SettingsError as error:
+        _exit_for_settings(error)
 
 
-@click.group(cls=FlaskGroup, create_app=_create_cli_app, add_default_commands=False, add_version_option=False)
+class _FieldrepGroup(FlaskGroup):
+    def main(self, *args, **kwargs):
+        try:  # commands that read the settings themselves (model prepare, analyze) end the same way
+            return super().main(*args, **kwargs)
+        except SettingsError as error:
+            _exit_for_settings(error)
+
+
+@click.group(cls=_FieldrepGroup, create_app=_create_cli_app, add_default_commands=False, add_version_option=False)
 def cli_main() -> None:
     """Fieldrep: the field representatives' backend and its voice-compliance bot."""
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from flask.views import MethodView
 from flask_jwt_extended import (
@@ -28,8 +28,9 @@ from accounts.schemas import (
     UserSchema,
     UserUpdateSchema,
 )
-from api.context import app_settings, database
+from api.context import app_settings, db_session
 from api.fields import ID_PATH
+from api.idempotency import idempotent
 from errors import BadCredentials, FieldrepError
 from models import Role, User
 
@@ -68,7 +69,7 @@ class Login(MethodView):
     @blp.alt_response(429, description="Too many login attempts")
     def post(self, credentials):
         """Log in with a password; returns an access token and a refresh token."""
-        session = database().session
+        session = db_session()
         user = service.authenticate(session, credentials["username"], credentials["password"])
         if user is None:
             raise BadCredentials("Wrong username or password, or the account is deactivated.")
@@ -93,13 +94,13 @@ class Logout(MethodView):
     @blp.response(204)
     def post(self, body):
         """Revoke the access token in use, and the refresh token if given."""
-        session = database().session
+        session = db_session()
         claims = get_jwt()
         service.revoke_token(
             session,
             jti=claims["jti"],
             user_id=current_user.id,
-            expires_at=datetime.fromtimestamp(claims["exp"], timezone.utc),
+            expires_at=datetime.fromtimestamp(claims["exp"], UTC),
         )
         if body.get("refresh_token"):
             try:
@@ -111,7 +112,7 @@ class Logout(MethodView):
                     session,
                     jti=refresh["jti"],
                     user_id=current_user.id,
-                    expires_at=datetime.fromtimestamp(refresh["exp"], timezone.utc),
+                    expires_at=datetime.fromtimestamp(refresh["exp"], UTC),
                 )
         session.commit()
 
@@ -137,16 +138,17 @@ class Users(MethodView):
             statement = statement.where(User.role == query["role"])
         if "active" in query:
             statement = statement.where(User.is_active == query["active"])
-        return database().session.scalars(statement).all()
+        return db_session().scalars(statement).all()
 
     @roles_required(Role.manager)
+    @idempotent
     @users_blp.arguments(UserCreateSchema)
     @users_blp.response(201, UserSchema)
     def post(self, data):
         """Create a user."""
-        session = database().session
+        session = db_session()
         user = service.create_user(session, **data)
-        session.commit()
+        session.flush()
         return user
 
 
@@ -156,14 +158,14 @@ class UserItem(MethodView):
     @users_blp.response(200, UserSchema)
     def get(self, user_id):
         """One user."""
-        return service.get_user(database().session, user_id)
+        return service.get_user(db_session(), user_id)
 
     @roles_required(Role.manager)
     @users_blp.arguments(UserUpdateSchema)
     @users_blp.response(200, UserSchema)
     def patch(self, changes, user_id):
         """Change a user; `is_active: false` deactivates the account at once (its tokens stop working)."""
-        session = database().session
+        session = db_session()
         user = service.get_user(session, user_id)
         if user.id == current_user.id and changes.get("is_active") is False:
             raise FieldrepError("You cannot deactivate your own account.")

@@ -11,14 +11,14 @@ from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 
 from accounts import service
-from api.context import database
+from api.context import db_session
 from api.errors import error_response
 from models import Role, User
 
 jwt = JWTManager()
 limiter = Limiter(key_func=get_remote_address, default_limits=[], headers_enabled=True)
 
-BEARER_SECURITY = [{"bearerAuth": []}]
+BEARER_SECURITY: list[dict[str, list[str]]] = [{"bearerAuth": []}]
 
 
 
@@ -36,12 +36,12 @@ def init_auth(app: Flask) -> None:
 
     @jwt.user_lookup_loader
     def _lookup(_header, payload) -> User | None:
-        user = database().session.get(User, int(payload["sub"]))
+        user = db_session().get(User, int(payload["sub"]))
         return user if user is not None and user.is_active else None
 
     @jwt.token_in_blocklist_loader
     def _revoked(_header, payload) -> bool:
-        return service.is_token_revoked(database().session, payload["jti"])
+        return service.is_token_revoked(db_session(), payload["jti"])
 
     @jwt.expired_token_loader
     def _expired(_header, _payload):

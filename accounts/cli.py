@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 import click
-from flask import current_app
 from flask.cli import AppGroup
 from sqlalchemy import select
 
 from accounts import service
 from errors import FieldrepError
 from models import Role, User
+from services import current_services
 
 
 def _db():
-    return current_app.extensions["fieldrep_db"]
+    return current_services().database
 
 
 @click.group("users", cls=AppGroup)

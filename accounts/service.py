@@ -27,7 +27,8 @@ def check_time_zone(name: str) -> str:
     try:
         ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise Invalid(f"Unknown time zone {name!r}", errors={"time_zone": ["Use an IANA name such as Asia/Yekaterinburg."]}) from exc
+        raise Invalid(f"Unknown time zone {name!r}",
+                      errors={"time_zone": ["Use an IANA name such as Asia/Yekaterinburg."]}) from exc
     return name
 
 

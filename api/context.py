@@ -1,21 +1,30 @@
-"""Where create_app keeps the app's parts, for the web layer to reach them in one way."""
+"""Where the web layer finds the app's services: one typed object, built by services.build_services."""
 
 from __future__ import annotations
 
-from flask import current_app
+from sqlalchemy.orm import Session
+
+from services import Services, current_services
+from settings import Settings
+from storage.db import Database
+from storage.objects import ObjectStore
 
 
-def database():
-    return current_app.extensions["fieldrep_db"]
+def services() -> Services:
+    return current_services()
 
 
-def db_session():
-    return current_app.extensions["fieldrep_db"].session
+def database() -> Database:
+    return current_services().database
 
 
-def app_settings():
-    return current_app.extensions["fieldrep_settings"]
+def db_session() -> Session:
+    return current_services().database.session()
 
 
-def object_store():
-    return current_app.extensions["fieldrep_services"]["objects"]
+def app_settings() -> Settings:
+    return current_services().settings
+
+
+def object_store() -> ObjectStore:
+    return current_services().objects

@@ -7,7 +7,8 @@ import logging
 import marshmallow as ma
 from flask import Flask, jsonify
 from flask_smorest import Api
-from werkzeug.exceptions import HTTPException, InternalServerError
+from sqlalchemy.orm.exc import StaleDataError
+from werkzeug.exceptions import HTTPException, InternalServerError, MethodNotAllowed
 
 from errors import FieldrepError
 
@@ -64,7 +65,7 @@ class FieldrepApi(Api):
         if status == 400 and errors == {"json": ["Invalid JSON body."]}:
             message = "The request body is not valid JSON."
         headers = dict(data.get("headers") or {})
-        if status == 405 and error.valid_methods:
+        if status == 405 and isinstance(error, MethodNotAllowed) and error.valid_methods:
             headers["Allow"] = ", ".join(error.valid_methods)
         if status == 429:
             message = f"Too many attempts ({error.description}); wait and try again."
@@ -73,14 +74,22 @@ class FieldrepApi(Api):
         return error_response(status, _code_for(status, error.name), message, errors, headers)
 
 
-def register_error_handlers(app: Flask) -> None:
+def register_error_handlers(app: Flask, api: Api) -> None:
     @app.errorhandler(FieldrepError)
     def handle_domain_error(error: FieldrepError):
         return error_response(error.status, error.code, error.message, error.errors, **error.extra)
 
+    @app.errorhandler(StaleDataError)
+    def handle_concurrent_change(_error: StaleDataError):
+        return error_response(
+            409, "concurrent_change",
+            "Someone changed this record at the same moment and their change was saved first; "
+            "reload it and apply your change again if it still makes sense.",
+        )
+
     @app.errorhandler(Exception)
     def handle_unexpected(error: Exception):
         if isinstance(error, HTTPException):
-            return app.extensions["fieldrep_api"].handle_http_exception(error)
+            return api.handle_http_exception(error)
         log.exception("unhandled error", exc_info=error)
-        return app.extensions["fieldrep_api"].handle_http_exception(InternalServerError())
+        return api.handle_http_exception(InternalServerError())

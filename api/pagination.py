@@ -11,7 +11,7 @@ from api.context import db_session
 class SelectPage(Page):
     @property
     def item_count(self) -> int:
-        return db_session().scalar(select(func.count()).select_from(self.collection.order_by(None).subquery()))
+        return db_session().scalar(select(func.count()).select_from(self.collection.order_by(None).subquery())) or 0
 
     @property
     def items(self) -> list:

@@ -20,13 +20,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from rapidfuzz import fuzz  # noqa: E402
+from rapidfuzz import fuzz
 
-from compliance.cli import model_options_from_settings  # noqa: E402
-from compliance.matcher import WRONG_LANGUAGE, expected_language  # noqa: E402
-from compliance.pipeline import AnalysisOptions, analyze_file  # noqa: E402
-from compliance.scripts import CallScriptSpec, default_script_body, load_script  # noqa: E402
-from settings import load_settings  # noqa: E402
+from compliance.matcher import WRONG_LANGUAGE, expected_language
+from compliance.model import ModelOptions
+from compliance.pipeline import AnalysisOptions, analyze_file
+from compliance.scripts import CallScriptSpec, default_script_body, load_script
+from settings import load_settings
 
 CALLS = Path(__file__).resolve().parent.parent / "tests" / "fixtures" / "calls"
 
@@ -106,7 +106,7 @@ def main() -> int:
     labels = json.loads((args.calls / "labels.json").read_text())
     script = load_script(default_script_body())
     settings = load_settings()
-    model_options = model_options_from_settings(settings)
+    model_options = ModelOptions.from_settings(settings)
     results, baseline_results, per_file = [], [], []
     started = time.perf_counter()
     audio_seconds = 0.0

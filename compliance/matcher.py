@@ -10,8 +10,8 @@ weighted by how well each was found and by its length (two-letter words weigh ha
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
-from typing import Iterable, Sequence
 
 import numpy as np
 from rapidfuzz import fuzz
@@ -104,7 +104,7 @@ class _Stream:
     negated: list[bool] = field(default_factory=list)
 
     @classmethod
-    def of(cls, segments: Iterable[Segment]) -> "_Stream":
+    def of(cls, segments: Iterable[Segment]) -> _Stream:
         stream = cls()
         for segment in segments:
             previous_word = ""
@@ -135,7 +135,7 @@ def best_phrase_match(phrase: str, stream: _Stream, language: str | None = None)
     similarity = similarity * weights[:, None]
     width = len(phrase_tokens) + EXTRA_WINDOW_WORDS
     best: tuple[float, list[int]] | None = None
-    for start in range(0, max(1, len(stream.tokens) - len(phrase_tokens) + 1)):
+    for start in range(max(1, len(stream.tokens) - len(phrase_tokens) + 1)):
         stop = min(len(stream.tokens), start + width)
         if not similarity[:, start].any():
             continue  # a phrase match starts on a matching word
@@ -199,7 +199,8 @@ def expected_language(script: CallScriptSpec, english_meeting: bool) -> str:
     return "en" if english_meeting else script.language_rule.default
 
 
-def _switch_permission(script: CallScriptSpec, segments: Sequence[Segment], mono: bool, threshold: float) -> PhraseMatch | None:
+def _switch_permission(script: CallScriptSpec, segments: Sequence[Segment], mono: bool,
+                       threshold: float) -> PhraseMatch | None:
     phrases = script.language_rule.switch_allowed_if_client_says
     if not phrases:
         return None
@@ -210,7 +211,8 @@ def _switch_permission(script: CallScriptSpec, segments: Sequence[Segment], mono
     for language, listed in phrases.items():
         for phrase in listed:
             match = best_phrase_match(phrase, stream, language)
-            if match and match.score >= threshold and (earliest is None or match.evidence.start_s < earliest.evidence.start_s):
+            if match and match.score >= threshold and (
+                    earliest is None or match.evidence.start_s < earliest.evidence.start_s):
                 earliest = match
     return earliest
 
@@ -295,4 +297,4 @@ def _dominant_language(segments: Sequence[Segment]) -> str | None:
     durations: dict[str, float] = {}
     for segment in segments:
         durations[segment.language] = durations.get(segment.language, 0.0) + (segment.end_s - segment.start_s)
-    return max(durations, key=durations.get) if durations else None
+    return max(durations, key=durations.__getitem__) if durations else None

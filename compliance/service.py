@@ -102,6 +102,7 @@ class IncomingRecording:
     call_started_at: datetime | None
     filename: str | None
     content_type: str | None
+    retry_seed: str | None = None  # the caller's Idempotency-Key: a retry overwrites, never adds, the file
 
 
 def _suffix(filename: str | None, content_type: str | None) -> str:
@@ -115,8 +116,7 @@ def _suffix(filename: str | None, content_type: str | None) -> str:
 def _spool(stream: BinaryIO, limit_bytes: int, directory: str) -> tuple[Path, str, int]:
     digest = hashlib.sha256()
     size = 0
-    handle = tempfile.NamedTemporaryFile(dir=directory, delete=False)
-    with handle:
+    with tempfile.NamedTemporaryFile(dir=directory, delete=False) as handle:
         for block in iter(lambda: stream.read(1 << 20), b""):
             size += len(block)
             if size > limit_bytes:
@@ -157,7 +157,9 @@ def accept_recording(
         if stream is not None:
             path, sha256, size = _spool(stream, settings.max_upload_bytes, scratch)
             channels, duration, layout = _check_audio(path, settings, incoming.layout)
-            key = new_object_key("recordings", _suffix(incoming.filename, incoming.content_type))
+            # Same key and same bytes: the same object, so a retry of a killed upload leaves no orphan copy.
+            seed = f"{user.id}:{incoming.retry_seed}:{sha256}" if incoming.retry_seed else None
+            key = new_object_key("recordings", _suffix(incoming.filename, incoming.content_type), seed)
             with open(path, "rb") as handle:
                 store.put(key, handle, incoming.content_type)
         else:

@@ -118,9 +118,9 @@ def _choose_language(probabilities: list[tuple[str, float]], allowed: tuple[str,
     if allowed:
         subset = {lang: scores.get(lang, 0.0) for lang in allowed}
         total = sum(subset.values()) or 1.0
-        best = max(subset, key=subset.get)
+        best = max(subset, key=subset.__getitem__)
         return best, subset[best] / total
-    best = max(scores, key=scores.get)
+    best = max(scores, key=scores.__getitem__)
     return best, scores[best]
 
 
@@ -147,7 +147,7 @@ class UtteranceTranscriber:
         hint = vocabulary.get(language)
         if hint:
             previous = tokenizer.encode(" " + hint)[-(self.model.max_length // 2 - 1):]
-            prompt = [tokenizer.sot_prev] + previous + prompt
+            prompt = [tokenizer.sot_prev, *previous, *prompt]
         return prompt
 
     def _features(self, batch: list[Utterance]) -> np.ndarray:
@@ -204,7 +204,7 @@ class UtteranceTranscriber:
                 suppress_blank=True,
                 suppress_tokens=[-1],
             )
-            for position, output in zip(members, outputs):
+            for position, output in zip(members, outputs, strict=True):
                 segment = self._segment(batch[position], language, languages[position][1], output, options)
                 if segment is not None:
                     results[indices[position]] = segment
@@ -265,7 +265,8 @@ def _settle_languages(segments: list[TranscribedSegment], options: Transcription
     return settled
 
 
-def transcribe_tracks(whisper_model, tracks: list[SpeakerTrack], options: TranscriptionOptions) -> list[TranscribedSegment]:
+def transcribe_tracks(whisper_model, tracks: list[SpeakerTrack],
+                      options: TranscriptionOptions) -> list[TranscribedSegment]:
     utterances = [utterance for track in tracks for utterance in find_utterances(track, options)]
     utterances.sort(key=lambda utterance: (utterance.start_s, utterance.speaker))
     if not utterances:

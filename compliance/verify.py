@@ -12,8 +12,8 @@ candidates within VERIFY_MARGIN of the heard text are taken, and the segment tex
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Sequence
 from dataclasses import replace
-from typing import Callable, Sequence
 
 import numpy as np
 from rapidfuzz import fuzz
@@ -47,7 +47,8 @@ def candidate_texts(phrase: str, text: str) -> list[tuple[str, str]]:
     matched_heard: set[int] = set()
     missing: list[str] = []
     for word in phrase_words:
-        scores = [(_word_similarity(word, other), index) for index, other in enumerate(heard) if index not in matched_heard]
+        scores = [(_word_similarity(word, other), index)
+                  for index, other in enumerate(heard) if index not in matched_heard]
         best = max(scores, default=(0.0, -1))
         if best[0] >= WORD_FLOOR:
             matched_heard.add(best[1])

@@ -1,14 +1,32 @@
-"""The Celery app, bound to a Flask app so every task runs inside its app context."""
+"""The Celery app: configured from the settings, carrying the services its tasks run on.
+
+Tasks reach the database, the object store and the channels through `services_of(task)`; they need
+no Flask app context, so a worker runs the same code whether it was started by `fieldrep worker`
+or embedded in a test.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any, cast
+
 from celery import Celery, Task
-from flask import Flask
 
-from settings import Settings
+if TYPE_CHECKING:
+    from services import PeriodicTask, Services
 
 
-def celery_config(settings: Settings) -> dict:
+class FieldrepCelery(Celery):
+    services: Services
+
+
+def services_of(task: Task) -> Services:
+    """The services of the Celery app running `task`."""
+    return cast(FieldrepCelery, task.app).services
+
+
+def celery_config(services: Services, schedule: Iterable[PeriodicTask]) -> dict[str, Any]:
+    settings = services.settings
     return {
         "broker_url": settings.celery_broker_url,
         "result_backend": None,
@@ -20,35 +38,14 @@ def celery_config(settings: Settings) -> dict:
         "worker_prefetch_multiplier": 1,
         "broker_connection_retry_on_startup": True,
         "task_always_eager": settings.celery_always_eager,
-        "beat_schedule": {
-            "requeue-stale-jobs": {
-                "task": "fieldrep.requeue_stale_jobs",
-                "schedule": float(settings.job_requeue_interval_seconds),
-            },
-            "purge-old-records": {"task": "fieldrep.purge_old_records", "schedule": 3600.0},
-            "expire-tasks": {"task": "fieldrep.expire_tasks", "schedule": 60.0},
-            "record-missed-reminder-calls": {"task": "fieldrep.record_missed_reminder_calls", "schedule": 60.0},
-            "record-missing-morning-checks": {"task": "fieldrep.record_missing_morning_checks", "schedule": 60.0},
-            "queue-morning-digests": {"task": "fieldrep.queue_morning_digests", "schedule": 300.0},
-            "queue-call-reminders": {"task": "fieldrep.queue_call_reminders", "schedule": 60.0},
-            "deliver-notifications": {"task": "fieldrep.deliver_notifications", "schedule": 30.0},
-        },
+        "beat_schedule": {task.name: {"task": task.name, "schedule": task.every_seconds} for task in schedule},
         "timezone": "UTC",
     }
 
 
-def celery_init_app(app: Flask, settings: Settings) -> Celery:
-    class FlaskTask(Task):
-        def __call__(self, *args, **kwargs):
-            with app.app_context():
-                return self.run(*args, **kwargs)
-
-    celery_app = Celery(app.name, task_cls=FlaskTask)
-    celery_app.config_from_object(celery_config(settings))
+def make_celery(services: Services, schedule: Iterable[PeriodicTask]) -> FieldrepCelery:
+    celery_app = FieldrepCelery("fieldrep")
+    celery_app.config_from_object(celery_config(services, schedule))
+    celery_app.services = services
     celery_app.set_default()
-    import jobs.tasks  # noqa: F401 - registers the tasks
-    import notifications.periodic  # noqa: F401
-    import reps.periodic  # noqa: F401
-
-    app.extensions["celery"] = celery_app
     return celery_app

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import click
 from flask.cli import with_appcontext
-from flask import current_app
+
+from services import current_services
 
 
 @click.command("worker")
@@ -17,7 +18,7 @@ from flask import current_app
 @click.option("--hostname", "-n", default=None, help="Worker name, e.g. transcribe@%h, when several run on one host.")
 def worker_command(queues: str, concurrency: int, pool: str, loglevel: str, hostname: str | None) -> None:
     """Start a Celery worker for background jobs."""
-    celery_app = current_app.extensions["celery"]
+    celery_app = current_services().celery
     argv = ["worker", "-Q", queues, "-c", str(concurrency), "--pool", pool, "--loglevel", loglevel,
             "--without-gossip", "--without-mingle"]
     if hostname:
@@ -30,7 +31,7 @@ def worker_command(queues: str, concurrency: int, pool: str, loglevel: str, host
 @click.option("--loglevel", default="INFO", show_default=True)
 def beat_command(loglevel: str) -> None:
     """Start Celery beat: the periodic jobs (stale-job sweep, deadlines, housekeeping)."""
-    celery_app = current_app.extensions["celery"]
-    settings = current_app.extensions["fieldrep_settings"]
+    services = current_services()
+    celery_app, settings = services.celery, services.settings
     schedule = f"{settings.instance_path}/celerybeat-schedule"
     celery_app.start(["beat", "--loglevel", loglevel, "--schedule", schedule])

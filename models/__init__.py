@@ -1,13 +1,7 @@
 """SQLAlchemy 2 typed models, a module per domain; importing this package registers them all."""
 
-from models.base import Base, utcnow
 from models.accounts import RevokedToken, Role, User
-from models.idempotency import IdempotencyRecord
-from models.jobs import BackgroundJob, JobState
-from models.routes import Meeting, MeetingChange, MeetingStatus
-from models.tasks import CallOutcome, Task, TaskKind, TaskState
-from models.notifications import Notification, NotificationState
-from models.reps import ChecklistVersion, MorningCheck
+from models.base import Base, utcnow
 from models.compliance import (
     CallScript,
     ChannelLayout,
@@ -17,9 +11,38 @@ from models.compliance import (
     Violation,
     ViolationStatus,
 )
+from models.idempotency import IdempotencyRecord
+from models.jobs import BackgroundJob, JobState
+from models.notifications import Notification, NotificationState
+from models.reps import ChecklistVersion, MorningCheck
+from models.routes import Meeting, MeetingChange, MeetingStatus
+from models.tasks import CallOutcome, Task, TaskKind, TaskState
 
 __all__ = [
-    "Base", "utcnow", "User", "Role", "RevokedToken", "IdempotencyRecord", "BackgroundJob",
-    "JobState", "Meeting", "MeetingChange", "MeetingStatus", "Task", "TaskKind", "Notification", "NotificationState", "ChecklistVersion", "MorningCheck", "TaskState", "CallOutcome", "CallScript", "ChannelLayout", "Recording",
-    "TranscriptSegment", "CriterionResult", "Violation", "ViolationStatus",
+    "BackgroundJob",
+    "Base",
+    "CallOutcome",
+    "CallScript",
+    "ChannelLayout",
+    "ChecklistVersion",
+    "CriterionResult",
+    "IdempotencyRecord",
+    "JobState",
+    "Meeting",
+    "MeetingChange",
+    "MeetingStatus",
+    "MorningCheck",
+    "Notification",
+    "NotificationState",
+    "Recording",
+    "RevokedToken",
+    "Role",
+    "Task",
+    "TaskKind",
+    "TaskState",
+    "TranscriptSegment",
+    "User",
+    "Violation",
+    "ViolationStatus",
+    "utcnow",
 ]

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import JSON, Date, Enum, Float, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from models.base import Base, CreatedAtMixin, UUID_LENGTH, new_uuid
+from models.base import UUID_LENGTH, Base, CreatedAtMixin, new_uuid
 
 
 class CallScript(CreatedAtMixin, Base):

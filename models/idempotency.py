@@ -23,3 +23,6 @@ class IdempotencyRecord(CreatedAtMixin, Base):
     status_code: Mapped[int | None]
     response_body: Mapped[str | None] = mapped_column(Text)
     response_headers: Mapped[str | None] = mapped_column(Text)
+    # While the first request runs, its process renews the lease; a dead one's key is taken over.
+    lease_owner: Mapped[str | None] = mapped_column(String(64))
+    lease_expires_at: Mapped[datetime | None]

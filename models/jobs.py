@@ -44,3 +44,5 @@ class BackgroundJob(CreatedAtMixin, Base):
     started_at: Mapped[datetime | None]
     finished_at: Mapped[datetime | None]
     failure_reason: Mapped[str | None] = mapped_column(Text)
+    sent_at: Mapped[datetime | None]  # when its message last went to the broker; None: not yet
+    sends: Mapped[int] = mapped_column(default=0, server_default="0")

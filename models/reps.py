@@ -39,3 +39,6 @@ class MorningCheck(CreatedAtMixin, Base):
     answers: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     checklist_submitted_at: Mapped[datetime | None]
     checklist_failures: Mapped[list[str] | None] = mapped_column(JSON)
+    version: Mapped[int] = mapped_column(default=1, server_default="1")
+
+    __mapper_args__ = {"version_id_col": version}  # the rep resubmits while a supervisor reviews

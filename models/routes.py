@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import enum
 from datetime import date, datetime
+
 from sqlalchemy import JSON, Boolean, Date, Enum, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -56,6 +57,11 @@ class Meeting(CreatedAtMixin, Base):
     change_seq: Mapped[int] = mapped_column(default=0, index=True)
     deleted_at: Mapped[datetime | None]
     updated_at: Mapped[datetime | None]
+
+    # Every UPDATE carries `WHERE version = <the version read>`: of two concurrent changes one wins and
+    # the other fails (StaleDataError -> 409). The service raises the version once per change itself,
+    # since one change may take several flushes.
+    __mapper_args__ = {"version_id_col": version, "version_id_generator": False}
 
 
 class MeetingChange(Base):

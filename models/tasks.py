@@ -56,3 +56,7 @@ class Task(CreatedAtMixin, Base):
     recording_id: Mapped[str | None] = mapped_column(ForeignKey("recordings.id"))
     note: Mapped[str | None] = mapped_column(Text)
     updated_at: Mapped[datetime | None]
+    # Optimistic concurrency: an UPDATE carries `WHERE version = <read>`, so of two writers one fails.
+    version: Mapped[int] = mapped_column(default=1, server_default="1")
+
+    __mapper_args__ = {"version_id_col": version}

@@ -30,7 +30,7 @@ class SmtpSettings:
     timeout_s: float = 20.0
 
 
-def make_channels(settings) -> dict[str, "Channel"]:
+def make_channels(settings) -> dict[str, Channel]:
     return {"email": EmailChannel(SmtpSettings(
         host=settings.smtp_host, port=settings.smtp_port, username=settings.smtp_username,
         password=settings.smtp_password, starttls=settings.smtp_starttls, sender=settings.mail_from,

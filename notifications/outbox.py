@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -124,7 +125,8 @@ def queue_call_reminders(session: Session, now: datetime | None = None) -> int:
     return queued
 
 
-def deliver_due(session: Session, channels: dict[str, Channel], now: datetime | None = None, limit: int = 100) -> int:
+def deliver_due(session: Session, channels: Mapping[str, Channel], now: datetime | None = None,
+                limit: int = 100) -> int:
     """Send what is due; a failure is retried with growing delays, then marked failed with its error."""
     now = now or utcnow()
     due = session.scalars(

@@ -44,6 +44,7 @@ class Tasks(MethodView):
 
 @blp.route("/tasks", methods=["POST"])
 @roles_required(Role.manager, Role.support)
+@idempotent
 @blp.arguments(TaskCreateSchema)
 @blp.response(201, TaskSchema)
 def create_task(body):
@@ -55,8 +56,9 @@ def create_task(body):
     if body.get("meeting_id"):
         routes_service.get_meeting(session, current_user, body["meeting_id"])
     task = service.create_task(session, owner=owner, kind=TaskKind(body["kind"]), title=body["title"],
-                               deadline_at=body["deadline_at"], meeting_id=body.get("meeting_id"), note=body.get("note"))
-    session.commit()
+                               deadline_at=body["deadline_at"], meeting_id=body.get("meeting_id"),
+                               note=body.get("note"))
+    session.flush()
     return task
 
 
@@ -73,7 +75,7 @@ class TaskDone(MethodView):
         if current_user.role != Role.rep and task.owner_id != current_user.id:
             raise NotFound("No such task.")
         service.complete_task(task, body.get("note"))
-        session.commit()
+        session.flush()
         return task
 
 
@@ -116,7 +118,7 @@ class TaskCall(MethodView):
             raise NotFound("No such task.")
         result = service.log_call(session, task, outcome=body["outcome"], called_at=body["called_at"],
                                   recording_id=body.get("recording_id"), note=body.get("note"))
-        session.commit()
+        session.flush()
         return result
 
 

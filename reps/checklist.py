@@ -28,8 +28,9 @@ class QuestionSchema(ma.Schema):
     type = ma.fields.String(required=True, validate=validate.OneOf(QUESTION_TYPES))
     required = ma.fields.Boolean(load_default=True)
     must_be = ma.fields.Boolean(metadata={"description": "yes_no: the answer the check needs"})
-    min_from = ma.fields.String(validate=validate.OneOf([INSTANT_CARD_MEETINGS]),
-                                metadata={"description": "count: at least today's meetings handing over an instant card"})
+    min_from = ma.fields.String(
+        validate=validate.OneOf([INSTANT_CARD_MEETINGS]),
+        metadata={"description": "count: at least today's meetings handing over an instant card"})
 
 
 class ChecklistSchema(ma.Schema):
@@ -78,7 +79,8 @@ def failed_rules(questions: list[dict[str, Any]], answers: dict[str, Any], insta
     failures = []
     for question in questions:
         value = answers.get(question["id"])
-        if question["type"] == "yes_no" and "must_be" in question and value is not None and value != question["must_be"]:
+        if (question["type"] == "yes_no" and "must_be" in question
+                and value is not None and value != question["must_be"]):
             failures.append(f"{question['id']}: answered {'yes' if value else 'no'}")
         if question["type"] == "count" and question.get("min_from") == INSTANT_CARD_MEETINGS and value is not None:
             if value < instant_card_meetings:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 from datetime import date, datetime, time
+from typing import Literal, overload
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -41,7 +42,8 @@ def checklist_in_force(session: Session, day: date, *, store_default: bool = Fal
     return row
 
 
-def add_checklist_version(session: Session, questions: list[dict], effective_from: date, author: User) -> ChecklistVersion:
+def add_checklist_version(session: Session, questions: list[dict], effective_from: date,
+                          author: User) -> ChecklistVersion:
     latest = session.scalar(select(ChecklistVersion.version).order_by(ChecklistVersion.version.desc()).limit(1)) or 0
     row = ChecklistVersion(version=latest + 1, questions=questions, effective_from=effective_from,
                            created_by_id=author.id)
@@ -50,6 +52,10 @@ def add_checklist_version(session: Session, questions: list[dict], effective_fro
     return row
 
 
+@overload
+def check_of_day(session: Session, rep: User, day: date, create: Literal[False] = False) -> MorningCheck | None: ...
+@overload
+def check_of_day(session: Session, rep: User, day: date, create: Literal[True]) -> MorningCheck: ...
 def check_of_day(session: Session, rep: User, day: date, create: bool = False) -> MorningCheck | None:
     check = session.scalar(select(MorningCheck).where(MorningCheck.rep_id == rep.id, MorningCheck.day == day))
     if check is None and create:
@@ -118,7 +124,7 @@ def review_selfie(session: Session, reviewer: User, check: MorningCheck, decisio
     check.selfie_reviewed_by_id, check.selfie_reviewed_at = reviewer.id, now or utcnow()
     check.selfie_reject_reason = (reason or "").strip() or None
     if decision == "reject":
-        rep = session.get(User, check.rep_id)
+        rep = session.get_one(User, check.rep_id)
         _violation(session, rep, check.day, FAILED, {"day": check.day.isoformat(),
                                                      "reasons": [f"selfie rejected: {check.selfie_reject_reason}"]})
     return check

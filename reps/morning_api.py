@@ -35,9 +35,10 @@ SUPERVISORS = (Role.manager,)
 
 
 def _view(check, day, session):
-    data = {key: getattr(check, key) for key in MorningCheckSchema().fields if check is not None and hasattr(check, key)}
-    data.update(day=day, rep_id=check.rep_id if check else current_user.id, deadline=app_settings().morning_check_deadline,
-                checklist=service.checklist_in_force(session, day))
+    data = {key: getattr(check, key)
+            for key in MorningCheckSchema().fields if check is not None and hasattr(check, key)}
+    data.update(day=day, rep_id=check.rep_id if check else current_user.id,
+                deadline=app_settings().morning_check_deadline, checklist=service.checklist_in_force(session, day))
     return data
 
 
@@ -75,7 +76,7 @@ class MySelfie(MethodView):
         data = upload.read(settings.max_selfie_mb * 1024 * 1024 + 1)
         check = service.submit_selfie(session, object_store(), current_user,
                                       data, settings.max_selfie_mb * 1024 * 1024)
-        session.commit()
+        session.flush()
         return _view(check, check.day, session)
 
 
@@ -90,7 +91,7 @@ class MyChecklist(MethodView):
         today's instant-card meetings) are listed and recorded as `morning_check_failed`."""
         session = db_session()
         check = service.submit_checklist(session, current_user, body["answers"], _products())
-        session.commit()
+        session.flush()
         return _view(check, check.day, session)
 
 
@@ -113,6 +114,7 @@ class MorningQueue(MethodView):
 @blp.route(f"/morning-checks/<{ID_PATH}:check_id>/selfie-review")
 class SelfieReview(MethodView):
     @roles_required(*SUPERVISORS)
+    @idempotent
     @blp.arguments(SelfieReviewSchema)
     @blp.response(200, MorningCheckSchema)
     def post(self, body, check_id):
@@ -120,7 +122,7 @@ class SelfieReview(MethodView):
         session = db_session()
         check = service.get_check(session, current_user, check_id)
         service.review_selfie(session, current_user, check, body["decision"], body.get("reason"))
-        session.commit()
+        session.flush()
         return _view(check, check.day, session)
 
 
@@ -149,6 +151,7 @@ class Checklists(MethodView):
         return service.checklist_in_force(session, query.get("day") or today_for(current_user))
 
     @roles_required(Role.manager)
+    @idempotent
     @blp.arguments(ChecklistVersionSchema)
     @blp.response(201, ChecklistVersionSchema)
     def post(self, body):
@@ -161,5 +164,5 @@ class Checklists(MethodView):
             raise Invalid("The checklist has invalid questions.", errors=messages) from exc
         session = db_session()
         row = service.add_checklist_version(session, questions, body["effective_from"], current_user)
-        session.commit()
+        session.flush()
         return row

@@ -95,7 +95,8 @@ class MorningQuerySchema(ma.Schema):
 
 
 class MorningQueueQuerySchema(ma.Schema):
-    selfie_status = ma.fields.String(load_default="pending", validate=validate.OneOf(["pending", "approved", "rejected"]))
+    selfie_status = ma.fields.String(load_default="pending",
+                                     validate=validate.OneOf(["pending", "approved", "rejected"]))
     day = CalendarDay()
     rep_id = RecordId()
 

@@ -72,6 +72,7 @@ def _exif_time(image, time_zone: str) -> datetime | None:
 @lru_cache(maxsize=1)
 def _face_detectors():
     import cv2
+    import cv2.data
 
     return tuple(cv2.CascadeClassifier(cv2.data.haarcascades + name) for name in
                  ("haarcascade_frontalface_default.xml", "haarcascade_frontalface_alt2.xml"))

@@ -54,7 +54,7 @@ def create_task(session: Session, *, owner: User, kind: TaskKind, title: str, de
 def complete_task(task: Task, note: str | None = None, now: datetime | None = None) -> Task:
     if task.state != TaskState.open:
         raise Conflict(f"The task is already {task.state.value}.")
-    if task.kind in CALL_TASKS + (TaskKind.callback,):
+    if task.kind in (*CALL_TASKS, TaskKind.callback):
         raise Conflict("Call tasks are completed by logging the call.")
     task.state, task.completed_at, task.updated_at = TaskState.done, now or utcnow(), now or utcnow()
     task.note = note or task.note
@@ -129,7 +129,7 @@ def log_call(session: Session, task: Task, *, outcome: CallOutcome, called_at: d
              recording_id: str | None = None, note: str | None = None, now: datetime | None = None) -> Task:
     """Record the reminder call; returns the retry task when the client was not reachable, else the task."""
     now = now or utcnow()
-    if task.kind not in CALL_TASKS + (TaskKind.callback,):
+    if task.kind not in (*CALL_TASKS, TaskKind.callback):
         raise Conflict("Only call tasks take a call log.")
     if task.state != TaskState.open:
         raise Conflict(f"The task is already {task.state.value}.")
@@ -142,10 +142,12 @@ def log_call(session: Session, task: Task, *, outcome: CallOutcome, called_at: d
         return _follow_up_callback(session, task, outcome, called_at)
     task.recording_id, task.note, task.updated_at = recording_id, note, now
     if task.kind == TaskKind.reminder_call and meeting is not None and called_at < meeting.starts_at:
-        if not (task.window_opens_at <= called_at <= task.window_closes_at):
+        opens, closes = task.window_opens_at, task.window_closes_at
+        assert opens is not None and closes is not None, "a reminder call is created with its window"
+        if not (opens <= called_at <= closes):
             _violation(session, meeting, REMINDER_CALL_OFF_WINDOW, {
-                "called_at": called_at.isoformat(), "window_opens_at": task.window_opens_at.isoformat(),
-                "window_closes_at": task.window_closes_at.isoformat()})
+                "called_at": called_at.isoformat(), "window_opens_at": opens.isoformat(),
+                "window_closes_at": closes.isoformat()})
     if outcome == CallOutcome.not_reachable and meeting is not None:
         deadline = min(called_at + RETRY_CALL_WITHIN, meeting.starts_at)
         retry = Task(
@@ -163,7 +165,7 @@ def _follow_up_callback(session: Session, task: Task, outcome: CallOutcome, call
     """Client not reached: try again within 2 business days; after the 3rd miss, escalate to managers."""
     if outcome != CallOutcome.not_reachable:
         return task
-    owner = session.get(User, task.owner_id)
+    owner = session.get_one(User, task.owner_id)
     if should_escalate(task.attempt, ESCALATE_AFTER_MISSED):
         from notifications.outbox import escalate_to_managers
 
@@ -208,6 +210,7 @@ def record_missed_reminder_calls(session: Session, now: datetime | None = None) 
         if not calls:
             continue
         made = any(t.state == TaskState.done and t.completed_at and t.completed_at <= meeting.starts_at for t in calls)
-        if not made and _violation(session, meeting, REMINDER_CALL_MISSING, {"meeting_starts_at": meeting.starts_at.isoformat()}):
+        if not made and _violation(session, meeting, REMINDER_CALL_MISSING,
+                                   {"meeting_starts_at": meeting.starts_at.isoformat()}):
             recorded += 1
     return recorded

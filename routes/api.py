@@ -55,7 +55,7 @@ class Route(MethodView):
         session = db_session()
         rep_id = current_user.id if current_user.role == Role.rep else query.get("rep_id")
         meetings = service.meetings_of_day(session, current_user, day=query.get("day"), rep_id=rep_id)
-        owner = session.get(User, rep_id) if rep_id else current_user
+        owner = session.get_one(User, rep_id) if rep_id else current_user
         day = query.get("day") or service.today_for(owner)
         etag = service.route_etag(meetings, day, rep_id)
         if request.if_none_match.contains(etag):
@@ -83,7 +83,7 @@ class Meetings(MethodView):
         """Plan a meeting on a rep's route; its reminder-call task is created with it."""
         session = db_session()
         meeting = service.plan_meeting(session, current_user, data, _tolerance())
-        session.commit()
+        session.flush()
         return _with_etag(meeting, 201)
 
 
@@ -104,10 +104,11 @@ class MeetingImport(MethodView):
             content = upload.read().decode("utf-8-sig")
         except UnicodeDecodeError:
             raise Invalid("The file must be UTF-8 text (CSV or JSON).", errors={"file": ["Not UTF-8."]}) from None
-        kind = "json" if (upload.filename or "").lower().endswith(".json") or "json" in (upload.mimetype or "") else "csv"
+        is_json = (upload.filename or "").lower().endswith(".json") or "json" in (upload.mimetype or "")
+        kind = "json" if is_json else "csv"
         session = db_session()
         report = importer.import_rows(session, current_user, importer.parse_rows(content, kind))
-        session.commit()
+        session.flush()
         return report
 
 
@@ -167,7 +168,7 @@ class MeetingTransitions(MethodView):
         meeting = service.get_meeting(session, current_user, meeting_id)
         action = body.pop("action")
         service.transition(session, current_user, meeting, action, body, request.headers.get("If-Match"), _tolerance())
-        session.commit()
+        session.flush()
         return _with_etag(meeting)
 
 
@@ -184,5 +185,5 @@ class MeetingPlace(MethodView):
         service.change_place(session, current_user, meeting, address=body["address"],
                              requested_by=body["requested_by"], latitude=body.get("latitude"),
                              longitude=body.get("longitude"), if_match=request.headers.get("If-Match"))
-        session.commit()
+        session.flush()
         return _with_etag(meeting)

@@ -31,8 +31,8 @@ ACTIONS: dict[str, Action] = {action.name: action for action in (
     Action("complete", (S.in_progress,), S.completed),
     Action("cancel", ACTIVE, S.cancelled, needs_cause=True, needs_reason=True),
     Action("reschedule", ACTIVE, S.rescheduled, needs_cause=True, needs_interval=True),
-    Action("no_show", ACTIVE + (S.in_progress,), S.client_no_show),
-    Action("fail", ACTIVE + (S.in_progress,), S.failed, needs_reason=True),
+    Action("no_show", (*ACTIVE, S.in_progress), S.client_no_show),
+    Action("fail", (*ACTIVE, S.in_progress), S.failed, needs_reason=True),
 )}
 
 
@@ -46,7 +46,8 @@ def next_status(status: S, action_name: str) -> S:
     allowed = allowed_actions(status)
     if action is None or status not in action.sources:
         raise Conflict(
-            f"A {status.value} meeting cannot be '{action_name}'; allowed: {', '.join(allowed) or 'none (final state)'}.",
+            f"A {status.value} meeting cannot be '{action_name}';"
+            f" allowed: {', '.join(allowed) or 'none (final state)'}.",
             allowed=allowed,
             status_now=status.value,
         )

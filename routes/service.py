@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -26,11 +26,11 @@ def local_day_bounds(day: date, time_zone: str) -> tuple[datetime, datetime]:
     zone = ZoneInfo(time_zone)
     start = datetime.combine(day, time.min, zone)
     end = datetime.combine(day + timedelta(days=1), time.min, zone)
-    return start.astimezone(timezone.utc), end.astimezone(timezone.utc)
+    return start.astimezone(UTC), end.astimezone(UTC)
 
 
 def today_for(user: User, now: datetime | None = None) -> date:
-    return (now or datetime.now(timezone.utc)).astimezone(ZoneInfo(user.time_zone)).date()
+    return (now or datetime.now(UTC)).astimezone(ZoneInfo(user.time_zone)).date()
 
 
 def _rep(session: Session, viewer: User, rep_id: int | None) -> User | None:
@@ -44,7 +44,8 @@ def _rep(session: Session, viewer: User, rep_id: int | None) -> User | None:
     return rep
 
 
-def meetings_of_day(session: Session, viewer: User, *, day: date | None = None, rep_id: int | None = None) -> list[Meeting]:
+def meetings_of_day(session: Session, viewer: User, *, day: date | None = None,
+                    rep_id: int | None = None) -> list[Meeting]:
     rep = _rep(session, viewer, rep_id)
     zone_owner = rep or viewer
     start, end = local_day_bounds(day or today_for(zone_owner), zone_owner.time_zone)
@@ -86,6 +87,7 @@ def check_if_match(meeting: Meeting, if_match: str | None) -> None:
 
 
 def _record(session: Session, meeting: Meeting, action: str, actor: User | None, changes: dict[str, Any]) -> None:
+    # Once per change; the UPDATE is conditional on the version read (Meeting's version_id_col).
     meeting.version = (meeting.version or 0) + 1
     meeting.updated_at = utcnow()
     change = MeetingChange(meeting_id=meeting.id, rep_id=meeting.rep_id, action=action,
@@ -139,7 +141,7 @@ def update_meeting(session: Session, actor: User, meeting: Meeting, changes: dic
     check_if_match(meeting, if_match)
     if meeting.status not in (MeetingStatus.planned, MeetingStatus.confirmed, MeetingStatus.rescheduled):
         raise Conflict(f"A {meeting.status.value} meeting cannot be edited.")
-    rep = session.get(User, meeting.rep_id)
+    rep = session.get_one(User, meeting.rep_id)
     if "starts_at" in changes or "ends_at" in changes:
         starts_at = changes.get("starts_at", meeting.starts_at)
         ends_at = changes.get("ends_at", meeting.ends_at)
@@ -190,7 +192,7 @@ def transition(session: Session, actor: User, meeting: Meeting, action: str, pay
         raise Invalid(f"'{action}' needs more information: {', '.join(sorted(errors))}.", errors=errors)
     diff: dict[str, Any] = {"status": {"old": meeting.status.value, "new": target.value}}
     if rule.needs_interval:
-        rep = session.get(User, meeting.rep_id)
+        rep = session.get_one(User, meeting.rep_id)
         _check_interval(session, rep, payload["starts_at"], payload["ends_at"], ignore_id=meeting.id)
         diff["interval"] = {"old": [meeting.starts_at.isoformat(), meeting.ends_at.isoformat()],
                             "new": [payload["starts_at"].isoformat(), payload["ends_at"].isoformat()]}
@@ -214,7 +216,7 @@ def transition(session: Session, actor: User, meeting: Meeting, action: str, pay
     _record(session, meeting, action, actor, diff)
     task_service.follow_meeting(session, meeting, tolerance)
     if rule.needs_interval:
-        outbox.notify_client_of_meeting_time(session, meeting, session.get(User, meeting.rep_id))
+        outbox.notify_client_of_meeting_time(session, meeting, session.get_one(User, meeting.rep_id))
     return meeting
 
 
@@ -248,7 +250,8 @@ def _parse_token(token: str) -> int:
             raise ValueError
         return int(seq)
     except ValueError:
-        raise Invalid("Unknown sync token; start with a full sync (no `since`).", errors={"since": ["Unknown token."]}) from None
+        raise Invalid("Unknown sync token; start with a full sync (no `since`).",
+                      errors={"since": ["Unknown token."]}) from None
 
 
 def changes_since(session: Session, viewer: User, since: str | None, rep_id: int | None = None) -> SyncPage:
@@ -267,7 +270,8 @@ def changes_since(session: Session, viewer: User, since: str | None, rep_id: int
         return SyncPage(list(session.scalars(statement.order_by(Meeting.starts_at))), [], _token(latest), True)
     seq = _parse_token(since)
     if seq > latest:
-        raise Invalid("That sync token is from the future; start with a full sync.", errors={"since": ["Unknown token."]})
+        raise Invalid("That sync token is from the future; start with a full sync.",
+                      errors={"since": ["Unknown token."]})
     first_missed = session.scalar(select(func.min(MeetingChange.at)).where(MeetingChange.seq > seq))
     if first_missed is not None and first_missed < utcnow() - SYNC_RETENTION:
         raise Gone("That sync token is too old to serve; reload in full (call again without `since`).")

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any, cast
 
 from sqlalchemy import create_engine, event
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.engine import CursorResult, Engine, Result, make_url
 from sqlalchemy.orm import Session, scoped_session, sessionmaker
 
 
@@ -31,6 +32,31 @@ def make_engine(url: str) -> Engine:
     return create_engine(url, pool_pre_ping=True)
 
 
+def rowcount(result: Result[Any]) -> int:
+    """The rows an UPDATE or DELETE matched (`Session.execute` is typed as returning a plain `Result`)."""
+    return cast(CursorResult[Any], result).rowcount
+
+
+AFTER_COMMIT_KEY = "fieldrep.after_commit"
+
+
+def after_commit(session: Session, callback: Callable[[], None]) -> None:
+    """Run `callback` once this session's transaction has committed; forget it on rollback.
+
+    For what must not happen unless the data is there for good: sending a job's message.
+    """
+    session.info.setdefault(AFTER_COMMIT_KEY, []).append(callback)
+
+
+def _run_after_commit(session: Session) -> None:
+    for callback in session.info.pop(AFTER_COMMIT_KEY, []):
+        callback()
+
+
+def _forget_after_commit(session: Session, _previous_transaction: Any = None) -> None:
+    session.info.pop(AFTER_COMMIT_KEY, None)
+
+
 class Database:
     """An engine plus a request/task-scoped session; one per app."""
 
@@ -38,6 +64,8 @@ class Database:
         self.url = url
         self.engine = make_engine(url)
         self.session_factory = sessionmaker(bind=self.engine, expire_on_commit=False)
+        event.listen(self.session_factory, "after_commit", _run_after_commit)
+        event.listen(self.session_factory, "after_rollback", _forget_after_commit)
         self.session = scoped_session(self.session_factory, scopefunc=scopefunc)
 
     @contextmanager

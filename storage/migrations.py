@@ -5,10 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
-from flask.cli import AppGroup
 from alembic import command
 from alembic.config import Config
-from flask import current_app
+from flask.cli import AppGroup
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 
@@ -34,7 +33,9 @@ def db_group() -> None:
 
 
 def _url() -> str:
-    return current_app.extensions["fieldrep_settings"].sqlalchemy_url
+    from services import current_services
+
+    return current_services().settings.sqlalchemy_url
 
 
 @db_group.command("upgrade")

@@ -14,7 +14,7 @@ import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO, Protocol
+from typing import IO, BinaryIO, Protocol
 from urllib.parse import urlencode
 
 from settings import Settings
@@ -34,7 +34,7 @@ class PresignedUpload:
 
 
 class ObjectStore(Protocol):
-    def put(self, key: str, stream: BinaryIO, content_type: str | None = None) -> None: ...
+    def put(self, key: str, stream: IO[bytes], content_type: str | None = None) -> None: ...
     def open(self, key: str) -> BinaryIO: ...
     def exists(self, key: str) -> bool: ...
     def size(self, key: str) -> int: ...
@@ -44,10 +44,15 @@ class ObjectStore(Protocol):
     def fetch_to_file(self, key: str, directory: Path) -> Path: ...
 
 
-def new_object_key(prefix: str, suffix: str = "") -> str:
-    """A server-chosen key: `<prefix>/<yyyy>/<mm>/<uuid><suffix>`."""
+def new_object_key(prefix: str, suffix: str = "", retry_seed: str | None = None) -> str:
+    """A server-chosen key: `<prefix>/<yyyy>/<mm>/<uuid><suffix>`.
+
+    With `retry_seed` (the caller and its Idempotency-Key) a retried request writes the same object
+    again instead of leaving the first attempt's copy behind when that attempt died before its commit.
+    """
     safe_suffix = "".join(ch for ch in suffix.lower() if ch.isalnum() or ch == ".")[:10]
-    return f"{prefix}/{time.strftime('%Y/%m')}/{uuid.uuid4().hex}{safe_suffix}"
+    name = uuid.uuid5(uuid.NAMESPACE_URL, f"fieldrep:{prefix}:{retry_seed}") if retry_seed else uuid.uuid4()
+    return f"{prefix}/{time.strftime('%Y/%m')}/{name.hex}{safe_suffix}"
 
 
 def _check_key(key: str) -> str:
@@ -68,7 +73,7 @@ class LocalObjectStore:
     def _path(self, key: str) -> Path:
         return self.root / _check_key(key)
 
-    def put(self, key: str, stream: BinaryIO, content_type: str | None = None) -> None:
+    def put(self, key: str, stream: IO[bytes], content_type: str | None = None) -> None:
         target = self._path(key)
         target.parent.mkdir(parents=True, exist_ok=True)
         # Write then rename, and fsync, so an accepted object survives a crash right after the answer.
@@ -139,7 +144,7 @@ class S3ObjectStore:
         _check_key(key)
         return f"{self.prefix}/{key}" if self.prefix else key
 
-    def put(self, key: str, stream: BinaryIO, content_type: str | None = None) -> None:
+    def put(self, key: str, stream: IO[bytes], content_type: str | None = None) -> None:
         extra = {"ContentType": content_type} if content_type else {}
         self.client.upload_fileobj(stream, self.bucket, self._full_key(key), ExtraArgs=extra)
 

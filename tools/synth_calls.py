@@ -159,7 +159,8 @@ CALLS: tuple[Call, ...] = (
         rep("ru", GREETING_RU), client("ru", CLIENT_OK_RU), rep("ru", ADDRESS_RU), rep("ru", PASSPORT_RU),
         rep("ru", BYE_RU)), ("greeting",), note="the greeting comes after 30 seconds"),
     Call("personal_numbers_ru", (
-        rep("ru", GREETING_RU), client("ru", "Да, мой телефон восемь девятьсот шестнадцать сто двадцать три сорок пять шестьдесят семь."),
+        rep("ru", GREETING_RU),
+        client("ru", "Да, мой телефон восемь девятьсот шестнадцать сто двадцать три сорок пять шестьдесят семь."),
         rep("ru", ADDRESS_RU), rep("ru", PASSPORT_RU),
         client("ru", "Серия паспорта сорок пять двенадцать, номер триста сорок пять шестьсот семьдесят восемь."),
         rep("ru", BYE_RU)), (), note="phone and passport numbers must be masked in the transcript"),

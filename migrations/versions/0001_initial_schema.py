@@ -1,15 +1,15 @@
 """initial schema
 
 Revision ID: cf1f38b5b377
-Revises: 
+Revises:
 Create Date: 2026-11-25 01:40:17.473081
 """
 from __future__ import annotations
 
-from alembic import op
 import sqlalchemy as sa
-import models.base
+from alembic import op
 
+import models.base
 
 revision = '0001'
 down_revision = None

@@ -6,10 +6,10 @@ Create Date: 2026-11-25 02:27:19.637638
 """
 from __future__ import annotations
 
-from alembic import op
 import sqlalchemy as sa
-import models.base
+from alembic import op
 
+import models.base
 
 revision = '0003'
 down_revision = '0002'

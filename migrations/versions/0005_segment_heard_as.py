@@ -6,10 +6,8 @@ Create Date: 2026-11-25 03:20:35.672941
 """
 from __future__ import annotations
 
-from alembic import op
 import sqlalchemy as sa
-import models.base
-
+from alembic import op
 
 revision = '0005'
 down_revision = '0004'

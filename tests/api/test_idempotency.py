@@ -2,9 +2,11 @@ from __future__ import annotations
 
 import io
 
-from sqlalchemy import func, select
+from datetime import timedelta
 
-from models import IdempotencyRecord, Recording
+from sqlalchemy import delete, func, select
+
+from models import IdempotencyRecord, Recording, utcnow
 from tests.conftest import CALLS
 
 CALL = CALLS / "compliant_ru.stereo.ogg"
@@ -47,13 +49,53 @@ def test_repeat_while_the_first_is_still_running_is_409(app, db, client, login):
     rep = login("rep1")
     first = _upload(client, rep, "busy-1")
     assert first.status_code == 202
-    with app.app_context():
-        record = db.session.scalar(select(IdempotencyRecord).where(IdempotencyRecord.key == "busy-1"))
-        record.completed_at = None  # as if the first request were still running
-        db.session.commit()
+    _pretend_running(app, db, "busy-1", lease_left=timedelta(minutes=1))
     running = _upload(client, rep, "busy-1")
     assert running.status_code == 409
     assert running.json["code"] == "request_in_progress"
+    assert _recordings(app, db) == 0, "the repeat created nothing while the first was running"
+
+
+def _pretend_running(app, db, key: str, lease_left: timedelta) -> None:
+    """As if the request with `key` had not finished and its process renewed (or stopped renewing) the claim."""
+    with app.app_context():
+        with db.transaction() as session:
+            record = session.scalar(select(IdempotencyRecord).where(IdempotencyRecord.key == key))
+            record.completed_at = record.status_code = record.response_body = None
+            record.lease_owner, record.lease_expires_at = "another-process", utcnow() + lease_left
+            session.execute(delete(Recording))
+
+
+def test_a_key_whose_process_died_is_taken_over_within_seconds(app, db, client, login):
+    rep = login("rep1")
+    assert _upload(client, rep, "died-1").status_code == 202
+    _pretend_running(app, db, "died-1", lease_left=-timedelta(seconds=1))  # it stopped renewing: lapsed
+    retried = _upload(client, rep, "died-1")
+    assert retried.status_code == 202, retried.json
+    assert "Idempotent-Replayed" not in retried.headers
+    assert _recordings(app, db) == 1
+    assert _upload(client, rep, "died-1").headers["Idempotent-Replayed"] == "true"
+
+
+def test_the_answer_and_the_writes_commit_together(app, db, client, login, monkeypatch):
+    """A failure after the view's writes (here: while storing the answer) leaves nothing behind."""
+    import api.idempotency
+
+    rep = login("rep1")
+    real_utcnow = api.idempotency.utcnow
+    calls = {"n": 0}
+
+    def failing_when_completing():
+        calls["n"] += 1
+        if calls["n"] == 2:  # 1: the claim, 2: storing the answer with the writes
+            raise RuntimeError("process killed here")
+        return real_utcnow()
+
+    monkeypatch.setattr(api.idempotency, "utcnow", failing_when_completing)
+    assert _upload(client, rep, "atomic-1").status_code == 500
+    assert _recordings(app, db) == 0, "the recording row was not committed without its key"
+    monkeypatch.setattr(api.idempotency, "utcnow", real_utcnow)
+    assert _upload(client, rep, "atomic-1").status_code == 202
     assert _recordings(app, db) == 1
 
 

@@ -9,10 +9,12 @@ from functools import lru_cache
 import pytest
 
 from compliance.model import ModelOptions
+from compliance.normalize import spoken_numbers_to_digits
 from compliance.pipeline import AnalysisOptions, analyze_file
 from compliance.scripts import default_script_body, load_script
 from tests.conftest import CALLS, MODEL_CACHE
 
+pytestmark = pytest.mark.slow
 SCRIPT = load_script(default_script_body())
 LABELS = json.loads((CALLS / "labels.json").read_text())
 
@@ -81,11 +83,20 @@ def test_a_misheard_passport_on_a_noisy_line_is_verified_against_the_audio():
     assert "паспорт" in result.segments[revision["segment"]].text and revision["heard"] != "паспорт"
 
 
+# Digits, possibly in groups split by spaces, commas, dashes or brackets, as Whisper writes a dictated number.
+DIGIT_GROUPS = re.compile(r"\d(?:[\s,\-\u2013\u2014()]{0,3}\d)*")
+
+
 def test_personal_numbers_are_masked_in_the_transcript():
+    # How Whisper writes the phone ("8 916 123-45-67", "8,16,12,23,45,60,7", words) and so which mask it gets
+    # depends on the CPU's arithmetic; what must hold is that no personal number survives, in any form.
     result = analyse("personal_numbers_ru.stereo.ogg")
     text = " ".join(segment.text for segment in result.segments)
-    assert "[PHONE]" in text and "[PASSPORT]" in text
-    assert not re.search(r"\d[\d\s,-]{5,}\d", text), text
+    as_digits = spoken_numbers_to_digits(text, "ru")  # numbers written as words count too
+    runs = [run for run in DIGIT_GROUPS.findall(as_digits) if len(re.sub(r"\D", "", run)) >= 6]
+    assert runs == [], f"personal numbers left in the transcript: {runs}\n{text}"
+    assert re.search(r"\[(?:PHONE|PASSPORT|CARD|NUMBER)\]", text), f"nothing was masked: {text}"
+    assert found(result) == []
 
 
 def test_the_result_is_the_json_object_of_the_spec():

@@ -21,7 +21,7 @@ def postgres_url():
         yield url
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.slow)])  # starts a real PostgreSQL
 def database(request, tmp_path):
     if request.param == "sqlite":
         url = f"sqlite:///{tmp_path / 'test.sqlite'}"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 from email import message_from_bytes, policy
 
 import pytest
@@ -13,6 +13,7 @@ from sqlalchemy import select
 from models import Notification, NotificationState
 from notifications import outbox
 from tests.support.servers import free_port
+from services import services_of
 
 
 class Inbox(Message):
@@ -53,12 +54,11 @@ def at(hours: float) -> datetime:
 def deliver(app, db, now=None) -> int:
     with app.app_context():
         with db.transaction() as session:
-            return outbox.deliver_due(session, app.extensions["fieldrep_services"]["channels"], now=now)
+            return outbox.deliver_due(session, services_of(app).channels, now=now)
 
 
 def test_the_client_gets_the_meeting_time_by_email_and_again_after_a_reschedule(app, db, client, login, smtp):
-    deliver(app, db)  # the demo meetings' emails
-    smtp.messages.clear()
+    assert deliver(app, db) == 0, "nothing is queued yet"
     created = client.post("/api/v1/meetings", headers=login("manager"), json={
         "rep_id": 5, "client_name": "Anna Client", "client_email": "anna@client.example", "address": "Lenina 1",
         "starts_at": "2030-06-03T10:00:00+05:00", "ends_at": "2030-06-03T11:00:00+05:00"}).json
@@ -76,8 +76,6 @@ def test_the_client_gets_the_meeting_time_by_email_and_again_after_a_reschedule(
 
 def test_reps_are_reminded_of_calls_before_the_planned_time(app, db, client, login, smtp, make_rep):
     rep_id = make_rep()
-    deliver(app, db)
-    smtp.messages.clear()
     meeting = client.post("/api/v1/meetings", headers=login("manager"), json={
         "rep_id": rep_id, "client_name": "Soon Client", "address": "Arbat 2",
         "starts_at": at(1.2).isoformat(), "ends_at": at(2.2).isoformat()}).json
@@ -92,23 +90,31 @@ def test_reps_are_reminded_of_calls_before_the_planned_time(app, db, client, log
     assert meeting["id"]
 
 
-def test_a_failed_delivery_is_retried_later_then_sent(app, db, client, login, smtp, smtp_port):
-    app.extensions["fieldrep_services"]["channels"]["email"].settings = type(
-        app.extensions["fieldrep_services"]["channels"]["email"].settings)(host="127.0.0.1", port=free_port())
+@pytest.fixture
+def clients_emailed(plan_meeting_at):
+    """Two meetings whose clients are told the time by email (queued with the meetings)."""
+    day = date(2030, 6, 3)
+    plan_meeting_at("rep1", day, "10:00", client_name="First Client", client_email="first@client.example")
+    plan_meeting_at("rep2", day, "12:00", client_name="Second Client", client_email="second@client.example")
+
+
+def test_a_failed_delivery_is_retried_later_then_sent(app, db, client, login, smtp, smtp_port, clients_emailed):
+    services_of(app).channels["email"].settings = type(
+        services_of(app).channels["email"].settings)(host="127.0.0.1", port=free_port())
     assert deliver(app, db) == 0  # nobody listens on that port
     with app.app_context():
         pending = db.session.scalars(select(Notification)).all()
-        assert pending and all(n.state is NotificationState.pending and n.attempts == 1 for n in pending)
+        assert len(pending) == 2 and all(n.state is NotificationState.pending and n.attempts == 1 for n in pending)
         assert all("ConnectionRefusedError" in n.last_error for n in pending)
         retry_at = max(n.next_attempt_at for n in pending)
     assert deliver(app, db) == 0, "not due again yet"
-    app.extensions["fieldrep_services"]["channels"]["email"].settings = type(
-        app.extensions["fieldrep_services"]["channels"]["email"].settings)(host="127.0.0.1", port=smtp_port)
+    services_of(app).channels["email"].settings = type(
+        services_of(app).channels["email"].settings)(host="127.0.0.1", port=smtp_port)
     assert deliver(app, db, now=retry_at + timedelta(seconds=1)) == len(pending)
     assert len(smtp.messages) == len(pending)
 
 
-def test_after_the_last_attempt_the_message_is_failed_with_its_error(app, db):
+def test_after_the_last_attempt_the_message_is_failed_with_its_error(app, db, clients_emailed):
     class Broken:
         name = "email"
 
@@ -123,4 +129,4 @@ def test_after_the_last_attempt_the_message_is_failed_with_its_error(app, db):
             with db.transaction() as session:
                 outbox.deliver_due(session, {"email": Broken()}, now=now + timedelta(days=attempt))
         rows = db.session.scalars(select(Notification)).all()
-        assert rows and all(n.state is NotificationState.failed and n.last_error == "mailbox unavailable" for n in rows)
+        assert len(rows) == 2 and all(n.state is NotificationState.failed and n.last_error == "mailbox unavailable" for n in rows)

@@ -1,12 +1,13 @@
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
-from zoneinfo import ZoneInfo
+from datetime import datetime, time, timedelta, timezone
 
+import pytest
 from sqlalchemy import select
 
 from models import Notification
 from notifications.outbox import queue_morning_digests
+from tests.conftest import MOSCOW, WEDNESDAY
 
 
 def callback(client, login, owner_id=4, hours=30):
@@ -18,10 +19,11 @@ def callback(client, login, owner_id=4, hours=30):
     return response.json
 
 
+@pytest.mark.time_machine(datetime(2026, 11, 20, 15, 5, tzinfo=MOSCOW))  # a Friday afternoon
 def test_an_unreachable_client_is_retried_within_two_business_days_then_escalated(app, db, client, login):
     rep = login("rep1")
     task = callback(client, login)
-    called = datetime(2026, 11, 20, 15, 0, tzinfo=ZoneInfo("Europe/Moscow"))  # a Friday
+    called = datetime(2026, 11, 20, 15, 0, tzinfo=MOSCOW)  # five minutes ago
     for attempt in (1, 2):
         response = client.post(f"/api/v1/tasks/{task['id']}/call", headers=rep,
                                json={"outcome": "not_reachable", "called_at": called.isoformat()})
@@ -30,7 +32,7 @@ def test_an_unreachable_client_is_retried_within_two_business_days_then_escalate
         assert retry["kind"] == "callback" and retry["attempt"] == attempt + 1 and retry["state"] == "open"
         task = retry
     # Friday + 2 business days = Tuesday, workable to its end in the rep's zone
-    assert datetime.fromisoformat(task["deadline_at"]) == datetime(2026, 11, 24, 23, 59, 59, tzinfo=ZoneInfo("Europe/Moscow"))
+    assert datetime.fromisoformat(task["deadline_at"]) == datetime(2026, 11, 24, 23, 59, 59, tzinfo=MOSCOW)
     third = client.post(f"/api/v1/tasks/{task['id']}/call", headers=rep,
                         json={"outcome": "not_reachable", "called_at": called.isoformat()})
     assert third.status_code == 201 and third.json["id"] == task["id"] and third.json["state"] == "done"
@@ -53,8 +55,11 @@ def test_staff_give_follow_ups_and_the_owner_closes_them(client, login):
     assert past.status_code == 422
 
 
-def test_each_rep_gets_one_morning_digest_after_8_local(app, db):
-    moscow_7am = datetime.now(ZoneInfo("Europe/Moscow")).replace(hour=7, minute=0)  # 09:00 in Yekaterinburg
+def test_each_rep_gets_one_morning_digest_after_8_local(app, db, plan_meeting_at):
+    plan_meeting_at("rep1", WEDNESDAY, "10:00", client_name="Sergey Volkov")
+    plan_meeting_at("rep1", WEDNESDAY, "12:30", client_name="John Miller")
+    plan_meeting_at("rep1", WEDNESDAY + timedelta(days=1), "10:00", client_name="Tomorrow's Client")
+    moscow_7am = datetime.combine(WEDNESDAY, time(7, 0), MOSCOW)  # 09:00 in Yekaterinburg
     with app.app_context():
         with db.transaction() as session:
             assert queue_morning_digests(session, now=moscow_7am.astimezone(timezone.utc)) == 1
@@ -65,4 +70,7 @@ def test_each_rep_gets_one_morning_digest_after_8_local(app, db):
         digests = db.session.scalars(select(Notification).where(Notification.kind == "morning_digest")).all()
         assert sorted(n.recipient for n in digests) == ["rep1@fieldrep.example", "rep2@fieldrep.example"]
         rep1 = next(n for n in digests if n.recipient.startswith("rep1"))
-        assert "4 meetings" in rep1.subject and "Sergey Volkov" in rep1.body
+        assert "25.11.2026: 2 meetings" in rep1.subject
+        assert "Sergey Volkov" in rep1.body and "John Miller" in rep1.body and "Tomorrow" not in rep1.body
+        rep2 = next(n for n in digests if n.recipient.startswith("rep2"))
+        assert "0 meetings" in rep2.subject

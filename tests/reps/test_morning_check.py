@@ -1,21 +1,19 @@
 from __future__ import annotations
 
 import io
-from datetime import datetime, timedelta, timezone
-from zoneinfo import ZoneInfo
+from datetime import datetime, time, timedelta, timezone
 
 import pytest
 from PIL import Image
 from sqlalchemy import select
 
-from models import MorningCheck, Violation
+from models import User, Violation
 from reps.checklist import DEFAULT_QUESTIONS, failed_rules, validate_answers
 from reps.morning import record_missing_morning_checks
 from errors import Invalid
-from tests.conftest import FIXTURES
+from tests.conftest import FIXTURES, MOSCOW, WEDNESDAY, WEDNESDAY_8AM
 
 IMAGES = FIXTURES / "images"
-MOSCOW = ZoneInfo("Europe/Moscow")
 
 
 def photo(name="one_face.jpg", taken: datetime | None = None, gps: bool = False, fmt="JPEG") -> bytes:
@@ -108,8 +106,19 @@ def test_the_checklist_is_validated_against_the_version_in_force(client, login):
     assert set(bad.json["errors"]) == {"passport", "cards_on_hand", "route_rating", "extra"}
 
 
-def test_passing_checklist_and_one_that_fails_for_cards_and_passport(client, login):
-    # rep1's demo route has two meetings that hand over an instant card
+@pytest.mark.time_machine(WEDNESDAY_8AM)
+def test_passing_checklist_and_one_that_fails_for_cards_and_passport(client, login, plan_meeting_at):
+    # rep1 hands over an instant card at two of today's meetings; tomorrow's and a cancelled one do not count
+    plan_meeting_at("rep1", WEDNESDAY, "10:00", products=["instant_debit_card"])
+    plan_meeting_at("rep1", WEDNESDAY, "12:30", products=["credit_card"])
+    plan_meeting_at("rep1", WEDNESDAY, "15:00", products=["deposit_agreement", "instant_debit_card"])
+    cancelled = plan_meeting_at("rep1", WEDNESDAY, "17:30", products=["instant_debit_card"])
+    assert client.post(f"/api/v1/meetings/{cancelled}/transitions", headers=login("rep1"), json={
+        "action": "cancel", "caused_by": "client", "reason": "Changed their mind"}).status_code == 200
+    plan_meeting_at("rep1", WEDNESDAY + timedelta(days=1), "10:00", products=["instant_debit_card"])
+    # rep2 (Yekaterinburg, 10:00 there now) too: two of today's meetings
+    plan_meeting_at("rep2", WEDNESDAY, "11:00", products=["instant_debit_card"])
+    plan_meeting_at("rep2", WEDNESDAY, "16:30", products=["deposit_agreement", "instant_debit_card"])
     ok = client.post("/api/v1/morning-check/checklist", headers=login("rep1"),
                      json={"answers": {"passport": True, "cards_on_hand": 2, "route_rating": 4}})
     assert ok.status_code == 201 and ok.json["checklist_failures"] == []
@@ -147,27 +156,29 @@ def test_managers_publish_a_new_checklist_version(client, login):
     assert bad.status_code == 422
 
 
-def test_missing_morning_check_after_the_deadline_in_each_reps_zone(app, db, client, login):
-    upload(client, login("rep1"), photo())
-    client.post("/api/v1/morning-check/checklist", headers=login("rep1"),
-                json={"answers": {"passport": True, "cards_on_hand": 3, "route_rating": 5}})
-    with app.app_context():
-        today_moscow = datetime.now(MOSCOW).date()
-        # noon in Moscow is 14:00 in Yekaterinburg: both reps' 09:00 deadlines have passed
-        noon = datetime.combine(today_moscow, datetime.min.time(), MOSCOW) + timedelta(hours=12)
-        for _ in range(2):
-            with db.transaction() as session:
-                record_missing_morning_checks(session, "09:00", now=noon.astimezone(timezone.utc))
-        missing = db.session.scalars(select(Violation).where(Violation.criterion == "morning_check_missing")).all()
-        check = db.session.scalar(select(MorningCheck).where(MorningCheck.rep_id == 4))
-    reps = sorted(v.rep_id for v in missing)
-    assert reps.count(5) == 1, "rep2 did nothing: missing, recorded once"
-    rep1_in_time = check.checklist_submitted_at <= datetime.combine(check.day, datetime.min.time(), MOSCOW) + timedelta(hours=9)
-    assert (4 in reps) is (not rep1_in_time), "rep1 is missing only if the test ran after 09:00 Moscow time"
-    early = datetime.combine(today_moscow, datetime.min.time(), MOSCOW) + timedelta(hours=6)
+@pytest.mark.parametrize("submitted_at, missing_reps", [
+    ("08:00", ["rep2"]),  # rep1 was in time; rep2 did nothing
+    ("10:30", ["rep1", "rep2"]),  # rep1 was late
+])
+def test_missing_morning_check_after_the_deadline_in_each_reps_zone(app, db, client, login, time_machine,
+                                                                    submitted_at, missing_reps):
+    def moscow(at: str) -> datetime:
+        return datetime.combine(WEDNESDAY, time.fromisoformat(at), MOSCOW).astimezone(timezone.utc)
+
+    time_machine.move_to(moscow(submitted_at))
+    assert upload(client, login("rep1"), photo()).status_code == 201
+    assert client.post("/api/v1/morning-check/checklist", headers=login("rep1"), json={
+        "answers": {"passport": True, "cards_on_hand": 3, "route_rating": 5}}).status_code == 201
     with app.app_context():
         with db.transaction() as session:
-            assert record_missing_morning_checks(session, "09:00", now=early.astimezone(timezone.utc)) == 0
+            assert record_missing_morning_checks(session, "09:00", now=moscow("06:00")) == 0, "before any deadline"
+        # noon in Moscow is 14:00 in Yekaterinburg: both reps' 09:00 deadlines have passed
+        for _ in range(2):
+            with db.transaction() as session:
+                record_missing_morning_checks(session, "09:00", now=moscow("12:00"))
+        missing = db.session.scalars(select(Violation).where(Violation.criterion == "morning_check_missing")).all()
+        usernames = {user.id: user.username for user in db.session.scalars(select(User))}
+    assert sorted(usernames[v.rep_id] for v in missing) == missing_reps, "each missing rep recorded once"
 
 
 def test_an_iphone_heic_selfie_is_accepted_and_stored_as_jpeg(client, login):

@@ -2,10 +2,12 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
+import pytest
 from sqlalchemy import select
 
 from models import Task, TaskState, Violation
 from reps.tasks import expire_overdue_tasks, record_missed_reminder_calls
+from tests.conftest import WEDNESDAY, WEDNESDAY_8AM
 
 
 def at(hours: float) -> datetime:
@@ -74,14 +76,14 @@ def test_not_reachable_creates_a_retry_task_with_a_short_deadline(client, login,
 
 
 def test_no_call_by_the_start_is_reminder_call_missing_once(app, db, client, login, make_rep):
-    meeting = new_meeting(client, login, 0.5, make_rep())
+    meeting = new_meeting(client, login, 0.5, make_rep())  # the only meeting in this test's database
     with app.app_context():
         with db.transaction() as session:
             assert record_missed_reminder_calls(session, now=at(0.2)) == 0, "not started yet"
         with db.transaction() as session:
-            assert record_missed_reminder_calls(session, now=at(0.6)) >= 1
+            assert record_missed_reminder_calls(session, now=at(0.6)) == 1
         with db.transaction() as session:
-            record_missed_reminder_calls(session, now=at(0.7))
+            assert record_missed_reminder_calls(session, now=at(0.7)) == 0, "recorded once"
     mine = [v for v in client.get("/api/v1/violations", headers=login("rep9")).json if v["meeting_id"] == meeting["id"]]
     assert [v["criterion"] for v in mine] == ["reminder_call_missing"]
 
@@ -110,10 +112,15 @@ def test_tasks_of_another_rep_are_404(client, login):
                        json={"outcome": "confirmed", "called_at": at(0).isoformat()}).status_code == 404
 
 
-def test_today_shows_route_open_tasks_and_violations(client, login):
+@pytest.mark.time_machine(WEDNESDAY_8AM)
+def test_today_shows_route_open_tasks_and_violations(client, login, plan_meeting_at):
+    today_ids = [plan_meeting_at("rep1", WEDNESDAY, at) for at in ("10:00", "12:30", "15:00")]
+    plan_meeting_at("rep1", WEDNESDAY + timedelta(days=1), "10:00")  # tomorrow: its call is open, it is not today's
+    plan_meeting_at("rep2", WEDNESDAY, "11:00")  # another rep's
     today = client.get("/api/v1/today", headers=login("rep1"))
     assert today.status_code == 200
-    assert today.json["time_zone"] == "Europe/Moscow" and len(today.json["route"]) == 4
-    assert {t["kind"] for t in today.json["open_tasks"]} == {"reminder_call"}
+    assert today.json["day"] == WEDNESDAY.isoformat() and today.json["time_zone"] == "Europe/Moscow"
+    assert [m["id"] for m in today.json["route"]] == today_ids
+    assert [t["kind"] for t in today.json["open_tasks"]] == ["reminder_call"] * 4
     assert today.json["violations"] == []
     assert client.get("/api/v1/today", headers=login("qa")).status_code == 403

@@ -3,9 +3,11 @@ from __future__ import annotations
 import io
 from datetime import datetime, timedelta, timezone
 
+import pytest
 from sqlalchemy import func, select, update
 
 from models import Meeting, MeetingChange, Task, TaskKind, TaskState
+from tests.conftest import WEDNESDAY, WEDNESDAY_8AM
 
 
 def soon(hours: float) -> datetime:
@@ -17,6 +19,18 @@ def plan(client, headers, rep_id=4, start_in=30.0, minutes=60, key=None, **extra
             "starts_at": soon(start_in).isoformat(), "ends_at": soon(start_in + minutes / 60).isoformat(), **extra}
     headers = {**headers, **({"Idempotency-Key": key} if key else {})}
     return client.post("/api/v1/meetings", headers=headers, json=body)
+
+
+@pytest.fixture
+def route(plan_meeting_at) -> list[int]:
+    """rep1's four meetings on Wednesday 25.11.2026 (today for the tests that pin the clock to that morning)."""
+    return [
+        plan_meeting_at("rep1", WEDNESDAY, "10:00", client_name="Sergey Volkov", products=["instant_debit_card"],
+                        offers=["credit_card_limit_upgrade"]),
+        plan_meeting_at("rep1", WEDNESDAY, "12:30", client_name="John Miller"),
+        plan_meeting_at("rep1", WEDNESDAY, "15:00", minutes=90, client_name="Olga Smirnova"),
+        plan_meeting_at("rep1", WEDNESDAY, "17:30", client_name="Igor Fedorov", client_phone="+79161234504"),
+    ]
 
 
 def test_manager_plans_a_meeting_with_its_reminder_call_and_a_retry_creates_nothing(app, db, client, login):
@@ -47,10 +61,11 @@ def test_overlapping_meetings_and_bad_intervals_are_refused(client, login):
     assert plan(client, login("rep1")).status_code == 403
 
 
-def test_the_route_answers_304_to_a_matching_if_none_match_and_changes_after_an_edit(client, login):
+@pytest.mark.time_machine(WEDNESDAY_8AM)
+def test_the_route_answers_304_to_a_matching_if_none_match_and_changes_after_an_edit(client, login, route):
     rep = login("rep1")
     first = client.get("/api/v1/route", headers=rep)
-    assert first.status_code == 200 and len(first.json["meetings"]) == 4
+    assert first.status_code == 200 and [m["id"] for m in first.json["meetings"]] == route
     etag = first.headers["ETag"]
     assert client.get("/api/v1/route", headers={**rep, "If-None-Match": etag}).status_code == 304
     meeting_id = first.json["meetings"][0]["id"]
@@ -59,29 +74,32 @@ def test_the_route_answers_304_to_a_matching_if_none_match_and_changes_after_an_
     assert after.status_code == 200 and after.headers["ETag"] != etag
 
 
-def test_a_rep_never_reaches_another_reps_meeting(client, login):
+@pytest.mark.time_machine(WEDNESDAY_8AM)
+def test_a_rep_never_reaches_another_reps_meeting(client, login, route, plan_meeting_at):
     rep2 = login("rep2")
-    for method, path, body in (("get", "/api/v1/meetings/1", None),
-                               ("post", "/api/v1/meetings/1/transitions", {"action": "confirm"}),
-                               ("post", "/api/v1/meetings/1/place", {"address": "x", "requested_by": "client"})):
+    own = plan_meeting_at("rep2", WEDNESDAY, "11:00")
+    for method, path, body in (("get", f"/api/v1/meetings/{route[0]}", None),
+                               ("post", f"/api/v1/meetings/{route[0]}/transitions", {"action": "confirm"}),
+                               ("post", f"/api/v1/meetings/{route[0]}/place", {"address": "x", "requested_by": "client"})):
         response = getattr(client, method)(path, headers=rep2, json=body)
         assert response.status_code == 404, path
-    assert all(m["rep_id"] == 5 for m in client.get("/api/v1/route", headers=rep2).json["meetings"])
+    assert [m["id"] for m in client.get("/api/v1/route", headers=rep2).json["meetings"]] == [own]
+    assert client.get(f"/api/v1/meetings/{route[0]}", headers=login("rep1")).status_code == 200
 
 
-def test_lifecycle_through_the_api(app, db, client, login):
-    rep = login("rep1")
-    meeting = client.get("/api/v1/meetings/1", headers=rep).json
-    illegal = client.post("/api/v1/meetings/1/transitions", headers=rep, json={"action": "complete"})
+def test_lifecycle_through_the_api(app, db, client, login, route):
+    rep, transitions = login("rep1"), f"/api/v1/meetings/{route[0]}/transitions"
+    meeting = client.get(f"/api/v1/meetings/{route[0]}", headers=rep).json
+    illegal = client.post(transitions, headers=rep, json={"action": "complete"})
     assert illegal.status_code == 409
     assert illegal.json["allowed"] == ["confirm", "start", "cancel", "reschedule", "no_show", "fail"]
-    incomplete = client.post("/api/v1/meetings/1/transitions", headers=rep, json={"action": "cancel"})
+    incomplete = client.post(transitions, headers=rep, json={"action": "cancel"})
     assert incomplete.status_code == 422 and {"caused_by", "reason"} <= set(incomplete.json["errors"])
-    assert client.post("/api/v1/meetings/1/transitions", headers=rep, json={"action": "start"}).status_code == 200
-    bad_offers = client.post("/api/v1/meetings/1/transitions", headers=rep, json={
+    assert client.post(transitions, headers=rep, json={"action": "start"}).status_code == 200
+    bad_offers = client.post(transitions, headers=rep, json={
         "action": "complete", "offers_presented": ["a"], "offers_accepted": ["b"]})
     assert bad_offers.status_code == 422
-    done = client.post("/api/v1/meetings/1/transitions", headers=rep, json={
+    done = client.post(transitions, headers=rep, json={
         "action": "complete", "offers_presented": ["credit_card_limit_upgrade"],
         "offers_accepted": ["credit_card_limit_upgrade"]})
     assert done.status_code == 200 and done.json["status"] == "completed"
@@ -89,74 +107,76 @@ def test_lifecycle_through_the_api(app, db, client, login):
     assert done.json["version"] > meeting["version"]
 
 
-def test_cancel_records_who_caused_it_and_cancels_the_reminder_call(app, db, client, login):
+def test_cancel_records_who_caused_it_and_cancels_the_reminder_call(app, db, client, login, route):
     rep = login("rep1")
-    response = client.post("/api/v1/meetings/2/transitions", headers=rep,
+    response = client.post(f"/api/v1/meetings/{route[1]}/transitions", headers=rep,
                            json={"action": "cancel", "caused_by": "client", "reason": "Client is ill"})
     assert response.status_code == 200
     assert response.json["caused_by"] == "client" and response.json["status_reason"] == "Client is ill"
     with app.app_context():
-        task = db.session.scalar(select(Task).where(Task.meeting_id == 2))
+        task = db.session.scalar(select(Task).where(Task.meeting_id == route[1]))
         assert task.state is TaskState.cancelled
 
 
-def test_reschedule_moves_the_reminder_call(app, db, client, login):
+def test_reschedule_moves_the_reminder_call(app, db, client, login, route):
     rep = login("rep1")
     new_start = soon(72)
-    response = client.post("/api/v1/meetings/3/transitions", headers=rep, json={
+    response = client.post(f"/api/v1/meetings/{route[2]}/transitions", headers=rep, json={
         "action": "reschedule", "caused_by": "rep", "starts_at": new_start.isoformat(),
         "ends_at": (new_start + timedelta(hours=1)).isoformat()})
     assert response.status_code == 200 and response.json["status"] == "rescheduled"
     with app.app_context():
-        task = db.session.scalar(select(Task).where(Task.meeting_id == 3))
+        task = db.session.scalar(select(Task).where(Task.meeting_id == route[2]))
         assert task.deadline_at == new_start and task.due_at == new_start - timedelta(hours=1)
 
 
-def test_a_stale_if_match_gets_412_instead_of_overwriting(client, login):
-    support = login("support")
-    read = client.get("/api/v1/meetings/4", headers=support)
+def test_a_stale_if_match_gets_412_instead_of_overwriting(client, login, route):
+    support, path = login("support"), f"/api/v1/meetings/{route[3]}"
+    read = client.get(path, headers=support)
     etag = read.headers["ETag"]
-    first = client.patch("/api/v1/meetings/4", headers={**support, "If-Match": etag}, json={"client_phone": "+79160000001"})
+    first = client.patch(path, headers={**support, "If-Match": etag}, json={"client_phone": "+79160000001"})
     assert first.status_code == 200
-    stale = client.patch("/api/v1/meetings/4", headers={**login("manager"), "If-Match": etag},
+    stale = client.patch(path, headers={**login("manager"), "If-Match": etag},
                          json={"client_phone": "+79160000002"})
     assert stale.status_code == 412 and stale.json["current_etag"]
-    assert client.get("/api/v1/meetings/4", headers=support).json["client_phone"] == "+79160000001"
+    assert client.get(path, headers=support).json["client_phone"] == "+79160000001"
 
 
-def test_the_place_changes_only_when_the_client_asked(client, login):
-    rep = login("rep1")
-    refused = client.post("/api/v1/meetings/4/place", headers=rep, json={"address": "Near the metro", "requested_by": "rep"})
+def test_the_place_changes_only_when_the_client_asked(client, login, route):
+    rep, path = login("rep1"), f"/api/v1/meetings/{route[3]}/place"
+    refused = client.post(path, headers=rep, json={"address": "Near the metro", "requested_by": "rep"})
     assert refused.status_code == 409
-    moved = client.post("/api/v1/meetings/4/place", headers=rep,
+    moved = client.post(path, headers=rep,
                         json={"address": "Client's office, Tverskaya 1", "requested_by": "client"})
     assert moved.status_code == 200
     assert moved.json["address"] == "Client's office, Tverskaya 1" and moved.json["place_change_requested_by"] == "client"
 
 
-def test_changes_since_includes_changes_cancellations_and_deletions(app, db, client, login):
+@pytest.mark.time_machine(WEDNESDAY_8AM)
+def test_changes_since_includes_changes_cancellations_and_deletions(app, db, client, login, route, plan_meeting_at):
     rep, manager = login("rep1"), login("manager")
+    plan_meeting_at("rep1", WEDNESDAY - timedelta(days=1), "10:00")  # yesterday's is not in a full load
     full = client.get("/api/v1/meetings/changes", headers=rep).json
-    assert full["full_reload"] is True and len(full["meetings"]) >= 4
+    assert full["full_reload"] is True and [m["id"] for m in full["meetings"]] == route
     token = full["token"]
     assert client.get(f"/api/v1/meetings/changes?since={token}", headers=rep).json["meetings"] == []
-    client.post("/api/v1/meetings/1/transitions", headers=rep, json={"action": "confirm"})
-    client.post("/api/v1/meetings/2/transitions", headers=rep,
+    first, second, third, _ = route
+    client.post(f"/api/v1/meetings/{first}/transitions", headers=rep, json={"action": "confirm"})
+    client.post(f"/api/v1/meetings/{second}/transitions", headers=rep,
                 json={"action": "cancel", "caused_by": "rep", "reason": "Car broke down"})
-    assert client.delete("/api/v1/meetings/3", headers=manager).status_code == 204
+    assert client.delete(f"/api/v1/meetings/{third}", headers=manager).status_code == 204
     plan(client, manager, rep_id=5)  # another rep's change is not in this rep's feed
     delta = client.get(f"/api/v1/meetings/changes?since={token}", headers=rep).json
-    assert sorted(m["id"] for m in delta["meetings"]) == [1, 2]
-    assert {m["id"]: m["status"] for m in delta["meetings"]} == {1: "confirmed", 2: "cancelled"}
-    assert delta["deleted_ids"] == [3]
+    assert {m["id"]: m["status"] for m in delta["meetings"]} == {first: "confirmed", second: "cancelled"}
+    assert delta["deleted_ids"] == [third]
     assert delta["token"] != token
-    assert client.get("/api/v1/meetings/3", headers=rep).status_code == 404
+    assert client.get(f"/api/v1/meetings/{third}", headers=rep).status_code == 404
 
 
-def test_a_token_too_old_to_serve_is_410(app, db, client, login):
+def test_a_token_too_old_to_serve_is_410(app, db, client, login, route):
     rep = login("rep1")
     token = client.get("/api/v1/meetings/changes", headers=rep).json["token"]
-    client.post("/api/v1/meetings/1/transitions", headers=rep, json={"action": "confirm"})
+    client.post(f"/api/v1/meetings/{route[0]}/transitions", headers=rep, json={"action": "confirm"})
     with app.app_context():
         db.session.execute(update(MeetingChange).values(at=datetime.now(timezone.utc) - timedelta(days=45)))
         db.session.commit()

@@ -8,6 +8,7 @@ import pytest
 
 from storage.objects import LocalObjectStore, ObjectNotFound, S3ObjectStore, new_object_key
 from tests.support.servers import moto_s3_server
+from services import services_of
 
 
 @pytest.fixture(scope="module")
@@ -52,7 +53,7 @@ def test_local_store_round_trip_and_signed_links(tmp_path):
 
 
 def test_local_signed_links_work_through_the_api(client, app):
-    store = app.extensions["fieldrep_services"]["objects"]
+    store = services_of(app).objects
     upload = store.upload_url("uploads/9/x.ogg", 60)
     path = upload.url.split("?")[0]
     query = upload.url.split("?")[1]
@@ -64,6 +65,7 @@ def test_local_signed_links_work_through_the_api(client, app):
     assert tampered.status_code == 403
 
 
+@pytest.mark.slow  # moto's S3 server
 def test_s3_store_round_trip(s3_store):
     s3_store.put("recordings/2026/11/call.ogg", io.BytesIO(b"OggS data"), "audio/ogg")
     assert s3_store.exists("recordings/2026/11/call.ogg")
@@ -76,6 +78,7 @@ def test_s3_store_round_trip(s3_store):
         s3_store.size("recordings/none.ogg")
 
 
+@pytest.mark.slow  # moto's S3 server
 def test_s3_presigned_upload_with_plain_http_then_read_back(s3_store, tmp_path):
     upload = s3_store.upload_url("uploads/1/phone.m4a", 300, "audio/mp4")
     request = urllib.request.Request(upload.url, data=b"m4a bytes from a phone", method="PUT", headers=upload.headers)
@@ -88,6 +91,7 @@ def test_s3_presigned_upload_with_plain_http_then_read_back(s3_store, tmp_path):
     assert local.read_bytes() == b"m4a bytes from a phone"
 
 
+@pytest.mark.slow  # moto's S3 server
 def test_s3_links_carry_the_configured_lifetime(s3_store):
     # moto does not enforce expiry, so check what S3 itself enforces: the signed X-Amz-Expires.
     s3_store.put("recordings/short.ogg", io.BytesIO(b"x"))

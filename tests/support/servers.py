@@ -2,6 +2,7 @@
 
 PostgreSQL: a throw-away cluster (initdb + pg_ctl) in a temporary folder, on a free loopback port.
 S3: moto's standalone server on a free loopback port.
+Redis: Debian's redis-server in a temporary folder, on a free loopback port, with no persistence.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ import glob
 import os
 import pwd
 import shutil
+import signal
 import socket
 import subprocess
 import tempfile
@@ -90,3 +92,54 @@ def moto_s3_server() -> Iterator[str]:
         yield f"http://127.0.0.1:{port}"
     finally:
         server.stop()
+
+
+def _redis_server_bin() -> str:
+    found = shutil.which("redis-server")
+    if found:
+        return found
+    raise RuntimeError(
+        "Redis's redis-server was not found; `make test` installs Debian's redis-server package "
+        "(apt-get install redis-server)"
+    )
+
+
+def _redis_answers_ping(port: int) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=1) as sock:
+            sock.sendall(b"PING\r\n")
+            return sock.recv(64).startswith(b"+PONG")
+    except OSError:
+        return False
+
+
+@contextmanager
+def redis_server() -> Iterator[str]:
+    """Yield the URL of a throw-away Redis (nothing saved to disk); stop it and delete its folder afterwards."""
+    redis = _redis_server_bin()
+    root = Path(tempfile.mkdtemp(prefix="fieldrep-redis-"))
+    port = free_port()
+    log = root / "server.log"
+    process = subprocess.Popen(
+        [redis, "--bind", "127.0.0.1", "--port", str(port), "--dir", str(root), "--logfile", str(log),
+         "--save", "", "--appendonly", "no", "--daemonize", "no", "--protected-mode", "yes"],
+        stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+    )
+    try:
+        deadline = time.time() + 20
+        while not _redis_answers_ping(port):
+            if process.poll() is not None or time.time() > deadline:
+                output = log.read_text(errors="replace")[-2000:] if log.exists() else ""
+                raise RuntimeError(f"redis-server did not start on 127.0.0.1:{port}:\n{output}")
+            time.sleep(0.1)
+        yield f"redis://127.0.0.1:{port}/0"
+    finally:
+        try:
+            os.killpg(process.pid, signal.SIGTERM)
+            process.wait(timeout=10)
+        except ProcessLookupError:
+            pass
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=10)
+        shutil.rmtree(root, ignore_errors=True)
