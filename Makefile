@@ -36,8 +36,10 @@ test-fast: lint
 bench: $(STAMP)
 	$(BIN)/python benchmarks/pipeline_speed.py
 
+# Precision/recall/F1 per criterion on corpus/dev and corpus/test (tools/synth_corpus.py), overall and on
+# noisy phone mono; e.g. ACCURACY_ARGS="--split dev --compare benchmarks/results/baseline_2026-11-25.json"
 accuracy: $(STAMP)
-	$(BIN)/python benchmarks/accuracy.py
+	$(BIN)/python benchmarks/accuracy.py $(ACCURACY_ARGS)
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .ruff_cache .mypy_cache

@@ -3,13 +3,17 @@
 Phrases are examples of a meaning, not exact strings. A phrase matches a stretch of one speaker's
 speech when its words are found there, each word against its best counterpart by stem and by
 spelling (rapidfuzz), in any order (Russian word order is free), with a few inserted words
-allowed ("не забудьте, пожалуйста, ваш паспорт"). A word that the speaker negated and the phrase
-did not ("паспорт не понадобится") counts a quarter. The score is the share of the phrase's words found,
-weighted by how well each was found and by its length (two-letter words weigh half), 0-100.
+allowed ("не забудьте, пожалуйста, ваш паспорт"). A word inside a clause the speaker negated, where
+the phrase did not ("паспорт вам не нужно брать", "you don't need to bring your passport"), counts a
+quarter; "не забудьте X" / "don't forget X" negates the forgetting, not X. The score is the share of the
+phrase's words found, weighted by how well each was found and by its length (two-letter words weigh
+half), 0-100. Labels the masking wrote (`[PASSPORT]`) are not words anybody said, and never match.
 """
 
 from __future__ import annotations
 
+import math
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 
@@ -17,18 +21,51 @@ import numpy as np
 from rapidfuzz import fuzz
 from rapidfuzz.process import cdist
 
-from compliance.normalize import Token, tokenize
+from compliance.concepts import best_meaning_match
+from compliance.normalize import Token, is_noun, tokenize, written_in
 from compliance.scripts import CallScriptSpec, Criterion
 
 DEFAULT_THRESHOLD = 75.0
 WORD_FLOOR = 0.62  # below this a word pair is unrelated, not a partial match
 EXTRA_WINDOW_WORDS = 4  # inserted words tolerated inside one phrase
-NEGATIONS = {"не", "нет", "ни", "not", "no", "never", "don't", "dont", "doesn't"}
+NEGATIONS = {"не", "нет", "ни", "not", "no", "never", "don't", "dont", "doesn't", "didn't", "won't", "needn't"}
+NEGATION_REACH = 6  # words a negation governs, at most to the end of its clause
+# "не забудьте паспорт", "don't forget your passport": the negation cancels the forgetting, not the passport.
+FORGETTING_STEMS = ("забуд", "забыв", "забыт", "forget", "forgot")
+CLAUSE_BREAK = re.compile(r"[.,;:!?()\u2014\u2013]|\s-\s|\b(?:но|а|однако|but|however)\b", re.IGNORECASE)
+MASK_LABEL = re.compile(r"\[[A-Z_]+\]")
+SENTENCE = re.compile(r"[^.!?]+[.!?]*")
+FIRST_PERSON = {"я", "мне", "меня", "мой", "моя", "мое", "мои", "i", "me", "my"}
 NEGATED_WORD_WEIGHT = 0.25
+# A phrase about a thing (its nouns: "адрес", "паспорт") is not said when the thing was not: such a
+# match keeps this share of its score, so three words of four never make "the address" out of "the time".
+HEADLESS_FACTOR = 0.7
 SHORT_WORD_WEIGHT = 0.5  # "не", "я", "my", "is": often mis-heard or dropped, they weigh half
 WRONG_LANGUAGE = "wrong_language"
-MIN_WRONG_LANGUAGE_WORDS = 4
-MIN_WRONG_LANGUAGE_CONFIDENCE = 0.5
+
+
+@dataclass(frozen=True)
+class LanguageRule:
+    """What counts as sustained evidence of the rep speaking another language.
+
+    A few seconds of "English" against half a minute of the rep's Russian is a recogniser's guess at a
+    short or noisy utterance (or, on mono, the client), not a language fault.
+    """
+
+    min_seconds: float = 2.5  # of the rep's speech in the other language
+    min_words: int = 5
+    min_share: float = 0.15  # of the rep's speech time
+    min_confidence: float = 0.6  # the recogniser's language probability, per utterance
+    # Mono: the speaker is unknown, so the client's short replies ("Got.", "Pass it up.") count too: only
+    # utterances of a sentence's length, heard confidently, are evidence, and more of them.
+    mono_min_seconds: float = 3.0
+    mono_min_words: int = 8
+    mono_min_share: float = 0.15
+    mono_min_confidence: float = 0.8
+    mono_min_utterance_words: int = 4
+
+
+LANGUAGE_RULE = LanguageRule()
 
 
 @dataclass(frozen=True)
@@ -51,6 +88,7 @@ class Evidence:
     words: str
     phrase: str | None = None
     language: str | None = None
+    note: str | None = None  # what the finding rests on, for a reviewer (e.g. the language evidence)
 
 
 @dataclass(frozen=True)
@@ -60,10 +98,12 @@ class CriterionOutcome:
     passed: bool
     score: float
     evidence: Evidence | None
+    confidence: float = 1.0  # that `passed` is right, 0.5-1.0; the QA queue takes the least certain first
 
     def as_dict(self) -> dict:
         data = asdict(self)
         data["score"] = round(self.score, 1)
+        data["confidence"] = round(self.confidence, 3)
         return data
 
 
@@ -72,10 +112,20 @@ class Violation:
     criterion: str
     evidence: Evidence | None
     score: float | None = None
+    confidence: float = 1.0
 
     def as_dict(self) -> dict:
         return {"criterion": self.criterion, "evidence": asdict(self.evidence) if self.evidence else None,
-                "score": None if self.score is None else round(self.score, 1)}
+                "score": None if self.score is None else round(self.score, 1),
+                "confidence": round(self.confidence, 3)}
+
+
+# Confidence that a phrase verdict is right grows with the score's distance from the threshold.
+CONFIDENCE_SCALE = 8.0  # score points for one logit
+
+
+def confidence_of(score: float, threshold: float) -> float:
+    return 1.0 / (1.0 + math.exp(-abs(score - threshold) / CONFIDENCE_SCALE))
 
 
 @dataclass(frozen=True)
@@ -86,7 +136,7 @@ class CallVerdict:
     criteria: tuple[CriterionOutcome, ...]
     violations: tuple[Violation, ...]
     adherence: float
-    accepted_languages: tuple[str, ...] = ()
+    accepted_languages: tuple[str, ...] = ()  # whose phrases count for the criteria: all the script's
 
 
 @dataclass(frozen=True)
@@ -102,18 +152,50 @@ class _Stream:
     tokens: list[Token] = field(default_factory=list)
     segments: list[Segment] = field(default_factory=list)
     negated: list[bool] = field(default_factory=list)
+    asked: list[bool] = field(default_factory=list)  # a question about oneself ("А паспорт мне нужен?")
 
     @classmethod
     def of(cls, segments: Iterable[Segment]) -> _Stream:
         stream = cls()
         for segment in segments:
-            previous_word = ""
-            for token in tokenize(segment.text):
-                stream.tokens.append(token)
-                stream.segments.append(segment)
-                stream.negated.append(previous_word in NEGATIONS)
-                previous_word = token.text
+            for sentence in SENTENCE.findall(MASK_LABEL.sub(" ", segment.text)):
+                tokens, negated = negation_scopes(sentence)
+                stream.tokens.extend(tokens)
+                stream.segments.extend([segment] * len(tokens))
+                stream.negated.extend(negated)
+                asks_for_oneself = sentence.rstrip().endswith("?") and any(
+                    token.text in FIRST_PERSON for token in tokens)
+                stream.asked.extend([asks_for_oneself] * len(tokens))
         return stream
+
+
+def head_words(tokens: Sequence[Token]) -> set[int]:
+    """Positions of the words a phrase is about: its nouns (Russian, by pymorphy3), or an English
+    phrase's last word when it is a long one ("confirm the address", "bring your passport")."""
+    heads = {index for index, token in enumerate(tokens) if is_noun(token.text)}
+    if not heads and tokens and tokens[-1].text.isascii() and len(tokens[-1].text) >= 4:
+        heads.add(len(tokens) - 1)
+    return heads
+
+
+def negation_scopes(text: str) -> tuple[list[Token], list[bool]]:
+    """The text's tokens, and for each whether a negation earlier in its clause governs it."""
+    tokens: list[Token] = []
+    negated: list[bool] = []
+    for clause in CLAUSE_BREAK.split(text):
+        if not clause:
+            continue
+        reach = 0
+        for token in tokenize(clause):
+            tokens.append(token)
+            negated.append(reach > 0)
+            if token.text in NEGATIONS:
+                reach = NEGATION_REACH
+            elif reach == NEGATION_REACH and token.stem.startswith(FORGETTING_STEMS):
+                reach = 0  # "не забудьте X": X is asked for, not negated
+            else:
+                reach = max(0, reach - 1)
+    return tokens, negated
 
 
 def _similarity(phrase_tokens: Sequence[Token], stream: _Stream) -> np.ndarray:
@@ -126,11 +208,11 @@ def _similarity(phrase_tokens: Sequence[Token], stream: _Stream) -> np.ndarray:
 
 
 def best_phrase_match(phrase: str, stream: _Stream, language: str | None = None) -> PhraseMatch | None:
-    phrase_tokens = tokenize(phrase)
+    phrase_tokens, phrase_negated = negation_scopes(phrase)
     if not phrase_tokens or not stream.tokens:
         return None
     similarity = _similarity(phrase_tokens, stream)
-    phrase_negated = [index > 0 and phrase_tokens[index - 1].text in NEGATIONS for index in range(len(phrase_tokens))]
+    head_rows = head_words(phrase_tokens)
     weights = np.array([SHORT_WORD_WEIGHT if len(token.text) <= 2 else 1.0 for token in phrase_tokens])
     similarity = similarity * weights[:, None]
     width = len(phrase_tokens) + EXTRA_WINDOW_WORDS
@@ -163,6 +245,8 @@ def best_phrase_match(phrase: str, stream: _Stream, language: str | None = None)
             taken_columns.add(column)
             used.append(position)
         score = float(100.0 * total / weights.sum())
+        if head_rows - taken_rows:
+            score *= HEADLESS_FACTOR  # "уточним время встречи" is not "уточним адрес встречи"
         if best is None or score > best[0]:
             best = (score, sorted(used))
     if best is None or not best[1]:
@@ -233,37 +317,20 @@ def evaluate_call(
     switch_at = permission.evidence.start_s if permission else None
     permission_segments = {permission.evidence.segment} if permission else set()
 
-    # The language rule: rep speech in another language than expected, unless the client allowed it.
-    offending = [
-        segment for segment in rep_segments
-        if segment.language != expected
-        and segment.index not in permission_segments
-        and segment.language_probability >= MIN_WRONG_LANGUAGE_CONFIDENCE
-        and (switch_at is None or segment.start_s < switch_at)
-    ]
-    offending_words = sum(len(tokenize(segment.text)) for segment in offending)
-    language_ok = offending_words < MIN_WRONG_LANGUAGE_WORDS
-    spoken_languages = sorted({segment.language for segment in rep_segments if segment.language != expected})
-    accepted_languages = [expected] + (spoken_languages if switch_at is not None else [])
-
+    language = language_outcome(rep_segments, expected, permission_segments, switch_at, mono)
+    # One fault, one violation: the criteria accept their phrases in any of the script's languages, so a
+    # rep who said everything in the wrong language gets `wrong_language` alone.
     outcomes: list[CriterionOutcome] = []
     violations: list[Violation] = []
     for criterion in script.criteria:
-        outcome = _evaluate_criterion(criterion, segments, accepted_languages, mono, default_threshold)
+        outcome = _evaluate_criterion(criterion, segments, script, mono, default_threshold)
         outcomes.append(outcome)
         if not outcome.passed:
             evidence = outcome.evidence if criterion.kind == "forbidden" else None
-            violations.append(Violation(criterion.id, evidence, outcome.score))
-    language_evidence = None
-    if offending:
-        first = offending[0]
-        language_evidence = Evidence(first.index, first.speaker, first.start_s, first.end_s, first.text,
-                                     language=first.language)
-    outcomes.append(CriterionOutcome(WRONG_LANGUAGE, "language", language_ok,
-                                     100.0 if language_ok else 0.0, language_evidence))
-    if not language_ok:
-        violations.insert(0, Violation(WRONG_LANGUAGE, language_evidence, None))
-
+            violations.append(Violation(criterion.id, evidence, outcome.score, outcome.confidence))
+    outcomes.append(language)
+    if not language.passed:
+        violations.insert(0, Violation(WRONG_LANGUAGE, language.evidence, None, language.confidence))
     passed = sum(1 for outcome in outcomes if outcome.passed)
     return CallVerdict(
         language=_dominant_language(rep_segments or list(segments)),
@@ -272,12 +339,12 @@ def evaluate_call(
         criteria=tuple(outcomes),
         violations=tuple(violations),
         adherence=round(passed / len(outcomes), 3) if outcomes else 1.0,
-        accepted_languages=tuple(accepted_languages),
+        accepted_languages=script.languages,
     )
 
 
 def _evaluate_criterion(
-    criterion: Criterion, segments: Sequence[Segment], languages: list[str], mono: bool, default_threshold: float
+    criterion: Criterion, segments: Sequence[Segment], script: CallScriptSpec, mono: bool, default_threshold: float
 ) -> CriterionOutcome:
     threshold = criterion.threshold if criterion.threshold is not None else default_threshold
     speakers = _speakers_for(criterion.speaker, mono)
@@ -286,11 +353,69 @@ def _evaluate_criterion(
         if segment.speaker in speakers
         and (criterion.within_seconds is None or segment.start_s <= criterion.within_seconds)
     ]
-    match = _best_over_phrases(criterion.phrases, languages, _Stream.of(eligible))
+    stream = _Stream.of(eligible)
+    match = _best_over_phrases(criterion.phrases, script.languages, stream)
+    meaning = _meaning_match(criterion, script, stream)
+    if meaning is not None and (match is None or meaning.score > match.score):
+        match = meaning
     score = match.score if match else 0.0
     found = bool(score >= threshold)
     passed = found if criterion.kind == "required" else not found
-    return CriterionOutcome(criterion.id, criterion.kind, passed, score, match.evidence if match else None)
+    return CriterionOutcome(criterion.id, criterion.kind, passed, score, match.evidence if match else None,
+                            confidence_of(score, threshold))
+
+
+def _meaning_match(criterion: Criterion, script: CallScriptSpec, stream: _Stream) -> PhraseMatch | None:
+    if not criterion.meaning or not stream.tokens:
+        return None
+    # Asking about oneself ("А паспорт мне нужен?", the client on mono) is not conveying the meaning.
+    found = best_meaning_match(criterion.meaning, script.concepts, script.languages,
+                               [token.lemma for token in stream.tokens], stream.negated,
+                               [segment.speaker for segment in stream.segments], stream.asked)
+    if found is None:
+        return None
+    first, last = stream.segments[found.first], stream.segments[found.last]
+    words = " ".join(token.text for token in stream.tokens[found.first:found.last + 1])
+    evidence = Evidence(segment=first.index, speaker=first.speaker, start_s=first.start_s, end_s=last.end_s,
+                        words=words, language=first.language, note="meaning: " + " + ".join(found.concepts))
+    return PhraseMatch(found.score, evidence)
+
+
+def language_outcome(rep_segments: Sequence[Segment], expected: str, permission_segments: set[int],
+                     switch_at: float | None, mono: bool, rule: LanguageRule = LANGUAGE_RULE) -> CriterionOutcome:
+    """`wrong_language` on sustained evidence only: enough of the rep's own speech, confidently and
+    visibly (its letters) in another language, before any permission the client gave."""
+    min_confidence = rule.mono_min_confidence if mono else rule.min_confidence
+    min_share = rule.mono_min_share if mono else rule.min_share
+    min_seconds = rule.mono_min_seconds if mono else rule.min_seconds
+    min_words = rule.mono_min_words if mono else rule.min_words
+    speech_seconds = sum(segment.end_s - segment.start_s for segment in rep_segments) or 1e-9
+    offending = [
+        segment for segment in rep_segments
+        if segment.language != expected
+        and segment.index not in permission_segments
+        and (switch_at is None or segment.start_s < switch_at)
+        and segment.language_probability >= min_confidence
+        and written_in(segment.text) == segment.language
+        and (not mono or len(tokenize(segment.text)) >= rule.mono_min_utterance_words)
+    ]
+    seconds = sum(segment.end_s - segment.start_s for segment in offending)
+    words = sum(len(tokenize(segment.text)) for segment in offending)
+    share = seconds / speech_seconds
+    sustained = seconds >= min_seconds and words >= min_words and share >= min_share
+    if not offending:
+        return CriterionOutcome(WRONG_LANGUAGE, "language", True, 0.0, None, 1.0)
+    first = offending[0]
+    note = (f"{seconds:.1f} s of {speech_seconds:.1f} s ({share:.0%}) of the "
+            f"{'speech (mono: speaker unknown, the client counted too)' if mono else 'rep’s speech'} "
+            f"in {first.language}, not {expected}; {words} words")
+    evidence = Evidence(first.index, first.speaker, first.start_s, first.end_s, first.text,
+                        language=first.language, note=note)
+    # Confidence: how far the evidence is from the nearest bar it had to clear (or missed).
+    margin = min(seconds / min_seconds, words / min_words, share / min_share)
+    confidence = 1.0 / (1.0 + math.exp(-abs(math.log(max(margin, 1e-6))) * 3))
+    return CriterionOutcome(WRONG_LANGUAGE, "language", not sustained, round(100 * min(share, 1.0), 1), evidence,
+                            confidence)
 
 
 def _dominant_language(segments: Sequence[Segment]) -> str | None:

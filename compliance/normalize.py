@@ -17,6 +17,10 @@ class Token:
     text: str  # lower-case surface form, ё -> е
     stem: str
 
+    @property
+    def lemma(self) -> str:
+        return lemma(self.text)
+
 
 @lru_cache(maxsize=16)
 def _stemmer(name: str):
@@ -35,6 +39,41 @@ def stem(word: str) -> str:
     # The letters choose the stemmer, so a Russian word in an English segment still stems right.
     language = "russian" if _CYRILLIC.search(word) else "english"
     return _stemmer(language).stemWord(word)
+
+
+@lru_cache(maxsize=1)
+def _morphology():
+    import pymorphy3
+
+    return pymorphy3.MorphAnalyzer()
+
+
+@lru_cache(maxsize=131072)
+def lemma(word: str) -> str:
+    """The dictionary form ("возьмите" -> "взять", "документы" -> "документ"); English words by their stem."""
+    if word.isdigit():
+        return word
+    if _CYRILLIC.search(word):
+        return str(_morphology().parse(word)[0].normal_form).replace("ё", "е")
+    return stem(word)
+
+
+@lru_cache(maxsize=65536)
+def is_noun(word: str) -> bool:
+    """A Russian noun by its most likely reading; English words are not tagged (False)."""
+    if not _CYRILLIC.search(word):
+        return False
+    return _morphology().parse(word)[0].tag.POS == "NOUN"
+
+
+def written_in(text: str) -> str | None:
+    """The language the letters say: 'ru' for mostly Cyrillic words, 'en' for mostly Latin ones."""
+    words = normalize_text(text).split()
+    cyrillic = sum(1 for word in words if _CYRILLIC.search(word))
+    latin = sum(1 for word in words if re.search(r"[a-z]", word))
+    if not cyrillic and not latin:
+        return None
+    return "ru" if cyrillic >= latin else "en"
 
 
 def tokenize(text: str) -> list[Token]:

@@ -79,6 +79,7 @@ class EvidenceSchema(ma.Schema):
     words = ma.fields.String()
     phrase = ma.fields.String(allow_none=True)
     language = ma.fields.String(allow_none=True)
+    note = ma.fields.String(allow_none=True, metadata={"description": "what the finding rests on"})
 
 
 class SegmentSchema(ma.Schema):
@@ -98,6 +99,8 @@ class CriterionResultSchema(ma.Schema):
     kind = ma.fields.String()
     passed = ma.fields.Boolean()
     score = ma.fields.Float()
+    confidence = ma.fields.Float(allow_none=True, metadata={
+        "description": "the bot's confidence that `passed` is right, 0.5 (a coin toss) to 1"})
     evidence = ma.fields.Nested(EvidenceSchema, allow_none=True)
 
 
@@ -121,6 +124,8 @@ class ViolationSchema(ma.Schema):
     status = ma.fields.Function(lambda v: v.status.value, metadata={"enum": VIOLATION_STATUSES})
     source = ma.fields.String()
     score = ma.fields.Float(allow_none=True)
+    confidence = ma.fields.Float(allow_none=True, metadata={
+        "description": "the bot's confidence in the flag, 0.5-1 (null for violations found by rules or people)"})
     evidence = ma.fields.Dict(allow_none=True, metadata={
         "description": "bot violations: segment, speaker, start_s, end_s, words, phrase, language; "
                        "system ones: what was checked (times, day, reasons)"})

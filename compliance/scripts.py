@@ -28,6 +28,8 @@ class Criterion:
     within_seconds: float | None = None
     threshold: float | None = None
     description: str = ""
+    # Alternatives, each a set of concepts (the script's `concepts`) that must be said close together.
+    meaning: tuple[tuple[str, ...], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -43,12 +45,16 @@ class CallScriptSpec:
     language: str
     criteria: tuple[Criterion, ...]
     language_rule: LanguageRule
+    # concept name -> language -> expressions ("passport": {"ru": ["паспорт", ...], "en": ["passport", "id"]})
+    concepts: dict[str, dict[str, tuple[str, ...]]] = field(default_factory=dict)
 
     @property
     def languages(self) -> tuple[str, ...]:
         found = {self.language, self.language_rule.default, "en"}
         for criterion in self.criteria:
             found.update(criterion.phrases)
+        for expressions in self.concepts.values():
+            found.update(expressions)
         found.update(self.language_rule.switch_allowed_if_client_says)
         return tuple(sorted(found))
 
@@ -71,6 +77,11 @@ class CriterionSchema(ma.Schema):
     threshold = ma.fields.Float(allow_none=True, validate=validate.Range(min=0, max=100))
     description = ma.fields.String(load_default="")
     phrases = _phrase_map(required=True, validate=validate.Length(min=1))
+    meaning = ma.fields.List(
+        ma.fields.List(ma.fields.String(validate=validate.Length(min=1, max=64)), validate=validate.Length(min=1)),
+        load_default=list,
+        metadata={"description": "alternatives, each a list of concept names that must be said together"},
+    )
 
     @ma.validates("id")
     def _not_reserved(self, value: str, **_kwargs) -> None:
@@ -89,9 +100,21 @@ class CallScriptSchema(ma.Schema):
     language = ma.fields.String(required=True, validate=LANGUAGE_CODE)
     criteria = ma.fields.List(ma.fields.Nested(CriterionSchema), required=True, validate=validate.Length(min=1))
     language_rule = ma.fields.Nested(LanguageRuleSchema, load_default=None)
+    concepts = ma.fields.Dict(keys=ma.fields.String(validate=validate.Length(min=1, max=64)),
+                              values=_phrase_map(), load_default=dict)
 
     class Meta:
         unknown = ma.RAISE
+
+    @ma.validates_schema
+    def _known_concepts(self, data: dict, **_kwargs) -> None:
+        known = set(data.get("concepts") or {})
+        for index, criterion in enumerate(data.get("criteria") or []):
+            for alternative in criterion.get("meaning") or []:
+                unknown = sorted(set(alternative) - known)
+                if unknown:
+                    raise ma.ValidationError({"criteria": {index: {"meaning": [
+                        f"Unknown concept(s) {', '.join(unknown)}: define them under `concepts`."]}}})
 
     @ma.validates_schema
     def _unique_ids(self, data: dict, **_kwargs) -> None:
@@ -157,6 +180,7 @@ def load_script(data: dict) -> CallScriptSpec:
                 threshold=item.get("threshold"),
                 description=item.get("description", ""),
                 phrases={lang: tuple(phrases) for lang, phrases in item["phrases"].items()},
+                meaning=tuple(tuple(alternative) for alternative in item.get("meaning") or ()),
             )
             for item in loaded["criteria"]
         ),
@@ -166,6 +190,8 @@ def load_script(data: dict) -> CallScriptSpec:
                 lang: tuple(phrases) for lang, phrases in (rule.get("switch_allowed_if_client_says") or {}).items()
             },
         ),
+        concepts={name: {lang: tuple(items) for lang, items in by_language.items()}
+                  for name, by_language in (loaded.get("concepts") or {}).items()},
     )
 
 

@@ -290,7 +290,7 @@ def store_analysis(session: Session, recording: Recording, script_row: CallScrip
         data = outcome.as_dict()
         session.add(CriterionResult(
             recording_id=recording.id, criterion=outcome.criterion, kind=outcome.kind, passed=outcome.passed,
-            score=data["score"], evidence=data["evidence"],
+            score=data["score"], evidence=data["evidence"], confidence=data["confidence"],
         ))
     for violation in analysis.verdict.violations:
         if violation.criterion in reviewed:
@@ -299,7 +299,7 @@ def store_analysis(session: Session, recording: Recording, script_row: CallScrip
         session.add(Violation(
             rep_id=recording.rep_id, meeting_id=recording.meeting_id, recording_id=recording.id,
             criterion=violation.criterion, status=ViolationStatus.flagged, source="bot", score=data["score"],
-            evidence=data["evidence"],
+            evidence=data["evidence"], confidence=data["confidence"],
         ))
     recording.script_id = script_row.id
     recording.language = analysis.verdict.language

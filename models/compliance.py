@@ -88,6 +88,7 @@ class CriterionResult(Base):
     passed: Mapped[bool]
     score: Mapped[float] = mapped_column(Float)
     evidence: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    confidence: Mapped[float | None] = mapped_column(Float)  # that `passed` is right, 0.5-1
 
 
 class ViolationStatus(str, enum.Enum):
@@ -110,6 +111,8 @@ class Violation(CreatedAtMixin, Base):
     source: Mapped[str] = mapped_column(String(16), default="bot")
     score: Mapped[float | None] = mapped_column(Float)
     evidence: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    confidence: Mapped[float | None] = mapped_column(Float)  # the bot's, 0.5-1; None for people's and rules'
+
     note: Mapped[str | None] = mapped_column(Text)
     # system-recorded violations carry a key so a periodic job records each one once
     dedupe_key: Mapped[str | None] = mapped_column(String(128), unique=True)

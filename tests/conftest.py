@@ -3,7 +3,7 @@ from __future__ import annotations
 import fnmatch
 import os
 import shutil
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -13,16 +13,16 @@ from sqlalchemy.engine import make_url
 
 from app import create_app
 from demo.seed import seed_demo_data
+from services import services_of
 from settings import PROJECT_ROOT, load_settings
 from storage.migrations import upgrade_database
-from services import services_of
 
 FIXTURES = Path(__file__).parent / "fixtures"
 CALLS = FIXTURES / "calls"
 DEMO_PASSWORD = "demo-password-1"
 # The joined Whisper model is kept between runs (it is only assembled from the PyPI parts once).
 MODEL_CACHE = os.environ.get("FIELDREP_TEST_MODEL_CACHE", str(PROJECT_ROOT / "instance" / "models"))
-MOSCOW, YEKATERINBURG = ZoneInfo("Europe/Moscow"), ZoneInfo("Asia/Yekaterinburg")
+MOSCOW = ZoneInfo("Europe/Moscow")
 # Tests that depend on the time of day pin the clock here with @pytest.mark.time_machine(WEDNESDAY_8AM):
 # a working Wednesday, 08:00 in Moscow (10:00 in Yekaterinburg), before the 09:00 morning-check deadline.
 WEDNESDAY = date(2026, 11, 25)
@@ -30,7 +30,7 @@ WEDNESDAY_8AM = datetime.combine(WEDNESDAY, time(8, 0), MOSCOW)
 CLOCK_SHIFT_ENV = "FIELDREP_TEST_CLOCK_SHIFT_HOURS"
 # Modules that others own and that still use the demo route (meeting 1 is rep1's, 5 is rep2's, and rep1
 # has meetings today); they get it planned for today, as before, until they plan their own meetings.
-USES_THE_DEMO_ROUTE = ("api/test_idempotency.py", "cluster/*.py", "*test_concurrency*.py")
+USES_THE_DEMO_ROUTE = ("api/test_idempotency.py", "cluster/*.py")
 
 
 def pytest_addoption(parser):
@@ -63,7 +63,7 @@ def _clock_shift(request):
     if not hours or node.get_closest_marker("time_machine") or node.get_closest_marker("slow"):
         yield
         return
-    with time_machine.travel(datetime.now(timezone.utc) + timedelta(hours=hours), tick=True):
+    with time_machine.travel(datetime.now(UTC) + timedelta(hours=hours), tick=True):
         yield
 
 
@@ -135,9 +135,8 @@ def app(settings, _accounts_database):
     application = create_app(settings)
     if not copied:
         upgrade_database(settings.sqlalchemy_url)
-        with application.app_context():
-            with services_of(application).database.transaction() as session:
-                seed_demo_data(session, settings, routes=False)
+        with application.app_context(), services_of(application).database.transaction() as session:
+            seed_demo_data(session, settings, routes=False)
     yield application
     services_of(application).database.dispose()
 
@@ -172,11 +171,10 @@ def make_rep(app, db):
     from accounts.service import create_user
 
     def create(username: str = "rep9", time_zone: str = "Europe/Moscow") -> int:
-        with app.app_context():
-            with db.transaction() as session:
-                return create_user(session, username=username, password=DEMO_PASSWORD, role="rep",
-                                   full_name=f"Test {username}", time_zone=time_zone,
-                                   email=f"{username}@fieldrep.example").id
+        with app.app_context(), db.transaction() as session:
+            return create_user(session, username=username, password=DEMO_PASSWORD, role="rep",
+                               full_name=f"Test {username}", time_zone=time_zone,
+                               email=f"{username}@fieldrep.example").id
 
     return create
 
@@ -191,15 +189,14 @@ def plan_meeting_at(app, db):
     from routes.service import plan_meeting
 
     def create(rep: str, day: date, at: str, minutes: int = 60, client_name: str = "Test Client", **fields) -> int:
-        with app.app_context():
-            with db.transaction() as session:
-                user = session.scalar(select(User).where(User.username == rep))
-                manager = session.scalar(select(User).where(User.username == "manager"))
-                starts_at = datetime.combine(day, time.fromisoformat(at), ZoneInfo(user.time_zone))
-                meeting = plan_meeting(session, manager, {
-                    "rep_id": user.id, "client_name": client_name, "address": f"{client_name}'s address 1",
-                    "starts_at": starts_at, "ends_at": starts_at + timedelta(minutes=minutes), **fields})
-                return meeting.id
+        with app.app_context(), db.transaction() as session:
+            user = session.scalar(select(User).where(User.username == rep))
+            manager = session.scalar(select(User).where(User.username == "manager"))
+            starts_at = datetime.combine(day, time.fromisoformat(at), ZoneInfo(user.time_zone))
+            meeting = plan_meeting(session, manager, {
+                "rep_id": user.id, "client_name": client_name, "address": f"{client_name}'s address 1",
+                "starts_at": starts_at, "ends_at": starts_at + timedelta(minutes=minutes), **fields})
+            return meeting.id
 
     return create
 
@@ -207,6 +204,5 @@ def plan_meeting_at(app, db):
 @pytest.fixture
 def demo_route(app, db, settings):
     """The demo reps' routes for today, as `make run` seeds them (for tests not yet moved to their own data)."""
-    with app.app_context():
-        with db.transaction() as session:
-            seed_demo_data(session, settings)
+    with app.app_context(), db.transaction() as session:
+        seed_demo_data(session, settings)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import signal
@@ -252,10 +253,8 @@ def test_sigterm_or_sigint_to_the_supervisor_stops_every_child(signum, tmp_path)
         _wait_for(lambda: not any(_alive(pid) for pid in children), 10, "the children to be gone")
         assert "stopping web" in log.read_text()
     finally:
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(process.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
         process.wait(timeout=10)
 
 
@@ -315,8 +314,6 @@ def test_fieldrep_run_restarts_a_killed_worker_and_stops_everything_on_ctrl_c(tm
             time.sleep(0.2)
         assert not _health(port)
     finally:
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(runner.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
         runner.wait(timeout=10)

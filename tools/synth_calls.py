@@ -122,8 +122,8 @@ CALLS: tuple[Call, ...] = (
     Call("wrong_language_en", (
         rep("en", GREETING_EN), client("ru", CLIENT_YES_RU), rep("en", REMINDER_EN), rep("en", ADDRESS_EN),
         client("ru", CLIENT_OK_RU), rep("en", PASSPORT_EN), client("ru", CLIENT_THANKS_RU), rep("en", BYE_EN)),
-        ("wrong_language", "greeting", "address_confirmation", "passport_reminder"),
-        note="rep speaks English unasked: wrong language, and English phrases do not count"),
+        ("wrong_language",),
+        note="rep speaks English unasked: wrong language, and only that (one fault, one violation)"),
     Call("switch_to_english", (
         rep("ru", GREETING_RU), client("en", CLIENT_NO_RU), rep("en", GREETING_EN), client("en", CLIENT_YES_EN),
         rep("en", REMINDER_EN), rep("en", ADDRESS_EN), client("en", CLIENT_OK_EN), rep("en", PASSPORT_EN),
@@ -132,8 +132,8 @@ CALLS: tuple[Call, ...] = (
     Call("switch_mid_call", (
         rep("ru", GREETING_RU), client("ru", CLIENT_YES_RU), rep("ru", REMINDER_RU), rep("en", ADDRESS_EN),
         client("ru", CLIENT_OK_RU), rep("en", PASSPORT_EN), client("ru", CLIENT_THANKS_RU), rep("ru", BYE_RU)),
-        ("wrong_language", "address_confirmation", "passport_reminder"),
-        note="rep switches to English mid-call with no reason"),
+        ("wrong_language",),
+        note="rep switches to English mid-call with no reason: wrong language only, the phrases were said"),
     Call("english_meeting", (
         rep("en", GREETING_EN), client("en", CLIENT_YES_EN), rep("en", REMINDER_EN), rep("en", ADDRESS_EN),
         client("en", CLIENT_OK_EN), rep("en", PASSPORT_EN), client("en", CLIENT_THANKS_EN), rep("en", BYE_EN)),
@@ -145,7 +145,7 @@ CALLS: tuple[Call, ...] = (
     Call("english_meeting_russian_rep", (
         rep("ru", GREETING_RU), client("en", CLIENT_YES_EN), rep("ru", REMINDER_RU), rep("ru", ADDRESS_RU),
         client("en", CLIENT_OK_EN), rep("ru", PASSPORT_RU), client("en", CLIENT_THANKS_EN), rep("ru", BYE_RU)),
-        ("wrong_language", "greeting", "address_confirmation", "passport_reminder"), english_meeting=True),
+        ("wrong_language",), english_meeting=True),
     Call("english_meeting_forced", (
         rep("en", GREETING_EN), client("en", CLIENT_YES_EN), rep("en", REMINDER_EN), rep("en", FORCED_EN),
         rep("en", ADDRESS_EN), client("en", CLIENT_OK_EN), rep("en", PASSPORT_EN), client("en", CLIENT_THANKS_EN)),
@@ -179,23 +179,63 @@ EXTRA_VARIANTS = {
 }
 
 
-def synth(lang: str, text: str, speaker: str, workdir: Path, index: int) -> np.ndarray:
+@dataclass(frozen=True)
+class Voice:
+    """One synthesizer voice: the engine, its own settings, and sox effects applied after it."""
+
+    engine: str  # festival-ru | festival-en | espeak
+    name: str = ""  # espeak-ng voice (ru+f3, en-us+m3) or festival voice (kal_diphone, cmu_us_slt_arctic_hts)
+    speed: int = 150  # espeak-ng words per minute
+    pitch: int | None = None  # espeak-ng pitch 0-99; None: the voice's own
+    effects: tuple[str, ...] = ()  # sox effects after resampling ("pitch", "350", "tempo", "1.05")
+
+    @property
+    def label(self) -> str:
+        parts = [self.engine, self.name] if self.name else [self.engine]
+        if self.engine == "espeak":
+            parts.append(f"s{self.speed}" + (f"p{self.pitch}" if self.pitch is not None else ""))
+        if self.effects:
+            parts.append("".join(self.effects).replace(" ", ""))
+        return ":".join(parts)
+
+
+FESTIVAL_RU = Voice("festival-ru")
+# A second, higher voice from the same synthesizer (the client's in Russian).
+FESTIVAL_RU_HIGH = Voice("festival-ru", effects=("pitch", "350", "tempo", "1.05"))
+ESPEAK_EN_REP = Voice("espeak", "en-us+m3")
+ESPEAK_EN_CLIENT = Voice("espeak", "en-gb+f3")
+
+
+def synth_voice(text: str, voice: Voice, workdir: Path, index: int) -> np.ndarray:
+    """`text` spoken by `voice`, as 16 kHz mono float32 samples."""
     raw = workdir / f"turn{index}.wav"
-    if lang == "ru":
+    if voice.engine in ("festival-ru", "festival-en"):
         text_file = workdir / f"turn{index}.txt"
         text_file.write_text(text, encoding="utf-8")
-        subprocess.run(["text2wave", "-eval", "(voice_msu_ru_nsh_clunits)", str(text_file), "-o", str(raw)],
+        name = voice.name or "msu_ru_nsh_clunits"
+        subprocess.run(["text2wave", "-eval", f"(voice_{name})", str(text_file), "-o", str(raw)],
                        check=True, capture_output=True)
     else:
-        voice = "en-us+m3" if speaker == "rep" else "en-gb+f3"
-        subprocess.run(["espeak-ng", "-v", voice, "-s", "150", "-w", str(raw), text], check=True, capture_output=True)
-    effects = ["rate", str(RATE), "channels", "1"]
-    if speaker == "client" and lang == "ru":
-        effects += ["pitch", "350", "tempo", "1.05"]  # a second, higher voice from the same synthesizer
-    out = workdir / f"turn{index}_16k.raw"
+        command = ["espeak-ng", "-v", voice.name, "-s", str(voice.speed)]
+        if voice.pitch is not None:
+            command += ["-p", str(voice.pitch)]
+        subprocess.run([*command, "-w", str(raw), text], check=True, capture_output=True)
+    return resample(raw, voice, workdir / f"turn{index}_16k.raw")
+
+
+def resample(raw: Path, voice: Voice, out: Path) -> np.ndarray:
+    """A synthesizer's wav file to 16 kHz mono float32 samples, with the voice's sox effects."""
     subprocess.run(["sox", str(raw), "-t", "raw", "-e", "floating-point", "-b", "32", "-r", str(RATE), str(out),
-                    *effects], check=True, capture_output=True)
+                    "rate", str(RATE), "channels", "1", *voice.effects], check=True, capture_output=True)
     return np.fromfile(out, dtype=np.float32)
+
+
+def synth(lang: str, text: str, speaker: str, workdir: Path, index: int) -> np.ndarray:
+    if lang == "ru":
+        voice = FESTIVAL_RU_HIGH if speaker == "client" else FESTIVAL_RU
+    else:
+        voice = ESPEAK_EN_REP if speaker == "rep" else ESPEAK_EN_CLIENT
+    return synth_voice(text, voice, workdir, index)
 
 
 def render(call: Call, workdir: Path, rng: random.Random) -> tuple[np.ndarray, np.ndarray, list[dict]]:
@@ -209,36 +249,49 @@ def render(call: Call, workdir: Path, rng: random.Random) -> tuple[np.ndarray, n
                          "start_s": round(cursor / RATE, 2), "end_s": round((cursor + len(audio)) / RATE, 2)})
         cursor += len(audio) + int(rng.uniform(0.5, 0.9) * RATE)
     total = cursor + int(0.5 * RATE)
+    return (*place(pieces, total), timeline)
+
+
+def place(pieces: list[tuple[int, str, np.ndarray]], total: int) -> tuple[np.ndarray, np.ndarray]:
+    """The rep's and the client's channels, `total` samples long, each (start, speaker, audio) piece in place."""
     rep_channel = np.zeros(total, dtype=np.float32)
     client_channel = np.zeros(total, dtype=np.float32)
     for start, speaker, audio in pieces:
         target = rep_channel if speaker == "rep" else client_channel
         target[start:start + len(audio)] += audio
-    return rep_channel, client_channel, timeline
+    return rep_channel, client_channel
 
 
-def degrade(channel: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """Telephone band and line noise, done with sox so the filter is a real one."""
+def telephone_band(channel: np.ndarray) -> np.ndarray:
+    """16 kHz samples to the telephone band (300-3400 Hz) at 8 kHz, with sox so the filter is a real one."""
     with tempfile.TemporaryDirectory() as tmp:
         src, dst = Path(tmp) / "in.raw", Path(tmp) / "out.raw"
         channel.astype(np.float32).tofile(src)
         fmt = ["-t", "raw", "-e", "floating-point", "-b", "32", "-c", "1"]
         subprocess.run(["sox", *fmt, "-r", str(RATE), str(src), *fmt, "-r", "8000", str(dst),
                         "sinc", "300-3400", "rate", "8000"], check=True, capture_output=True)
-        narrow = np.fromfile(dst, dtype=np.float32)
+        return np.fromfile(dst, dtype=np.float32)
+
+
+def degrade(channel: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Telephone band and line noise."""
+    narrow = telephone_band(channel)
     noise = rng.normal(0, 0.012, len(narrow)).astype(np.float32)
     hum = (0.006 * np.sin(2 * np.pi * 50 * np.arange(len(narrow)) / 8000)).astype(np.float32)
     return np.clip(narrow + noise + hum, -1, 1)
 
 
-def encode(path: Path, channels: list[np.ndarray], rate: int, container: str) -> None:
+def encode(path: Path, channels: list[np.ndarray], rate: int, container: str, bit_rate: int | None = None) -> None:
+    """Write the channels with the container's usual codec; `bit_rate` overrides its default bit rate."""
     codec = {"ogg": "libopus", "mp3": "libmp3lame", "m4a": "aac", "flac": "flac", "wav": "pcm_s16le"}[container]
     layout = "stereo" if len(channels) == 2 else "mono"
     out_rate = 48000 if codec == "libopus" else rate
     samples = np.stack(channels).astype(np.float32)
     with av.open(str(path), "w") as output:
         stream = output.add_stream(codec, rate=out_rate, layout=layout)
-        if codec == "libopus":
+        if bit_rate is not None:
+            stream.bit_rate = bit_rate
+        elif codec == "libopus":
             stream.bit_rate = 32000
         elif codec in ("libmp3lame", "aac"):
             stream.bit_rate = 48000

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import io
-
 from datetime import timedelta
 
 from sqlalchemy import delete, func, select
@@ -58,12 +57,11 @@ def test_repeat_while_the_first_is_still_running_is_409(app, db, client, login):
 
 def _pretend_running(app, db, key: str, lease_left: timedelta) -> None:
     """As if the request with `key` had not finished and its process renewed (or stopped renewing) the claim."""
-    with app.app_context():
-        with db.transaction() as session:
-            record = session.scalar(select(IdempotencyRecord).where(IdempotencyRecord.key == key))
-            record.completed_at = record.status_code = record.response_body = None
-            record.lease_owner, record.lease_expires_at = "another-process", utcnow() + lease_left
-            session.execute(delete(Recording))
+    with app.app_context(), db.transaction() as session:
+        record = session.scalar(select(IdempotencyRecord).where(IdempotencyRecord.key == key))
+        record.completed_at = record.status_code = record.response_body = None
+        record.lease_owner, record.lease_expires_at = "another-process", utcnow() + lease_left
+        session.execute(delete(Recording))
 
 
 def test_a_key_whose_process_died_is_taken_over_within_seconds(app, db, client, login):

@@ -6,6 +6,7 @@ the commit), the retries end with exactly one recording per key and the first an
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import random
@@ -17,7 +18,6 @@ import time
 import urllib.error
 import urllib.request
 import uuid
-from pathlib import Path
 
 import pytest
 
@@ -60,7 +60,7 @@ def server(tmp_path):
     subprocess.run([sys.executable, "-m", "app", "seed-demo"], cwd=PROJECT_ROOT, env=env, check=True,
                    capture_output=True)
     port = free_port()
-    log = open(tmp_path / "gunicorn.log", "wb")
+    log = open(tmp_path / "gunicorn.log", "wb")  # noqa: SIM115 - the server writes to it until the finally
     master = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", "1", "--timeout", "60",
          "app:create_app()"], cwd=PROJECT_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
@@ -104,7 +104,7 @@ def test_uploads_killed_at_any_point_and_retried_store_one_recording_per_key(ser
     kills = 0
     for key in keys:
         _wait_until_serving(base)  # the master has started a new worker since the last kill
-        attempt = threading.Thread(target=lambda: _quietly(_upload, base, token, key, meeting_id))
+        attempt = threading.Thread(target=_quietly, args=(_upload, base, token, key, meeting_id))
         attempt.start()
         time.sleep(randomness.uniform(0.0, 0.6))  # somewhere in the request, or just after it
         for pid in _web_worker_pids(master):
@@ -138,7 +138,5 @@ def test_uploads_killed_at_any_point_and_retried_store_one_recording_per_key(ser
 
 
 def _quietly(function, *args) -> None:
-    try:
+    with contextlib.suppress(OSError):  # the connection dies with the worker
         function(*args)
-    except OSError:  # the connection dies with the worker
-        pass

@@ -13,6 +13,7 @@ Every server and process is started here on loopback and stopped here, whatever 
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import os
@@ -21,9 +22,9 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 import pytest
 from sqlalchemy import create_engine, func, select
@@ -102,10 +103,8 @@ class Process:
         return self.log.read_text(errors="replace") if self.log.exists() else ""
 
     def signal_group(self, signum: int) -> None:
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(self.popen.pid, signum)
-        except ProcessLookupError:
-            pass
 
 
 class Cluster:
@@ -202,7 +201,8 @@ def test_a_call_whose_transcribe_worker_is_killed_is_analysed_exactly_once(app, 
         cluster.worker("default", "default")
         transcribers = [cluster.worker("transcribe-a", "transcribe"), cluster.worker("transcribe-b", "transcribe")]
         for process in cluster.processes[1:]:
-            wait_for(lambda: " ready." in process.log_text(), 120, f"{process.name} to be ready", cluster)
+            wait_for(lambda process=process: " ready." in process.log_text(), 120, f"{process.name} to be ready",
+                     cluster)
 
         # 1. The call is accepted: stored in S3, a job row in PostgreSQL, a message in Redis.
         first = upload(client, rep, KILLED_CALL, meeting_id, key="phone-upload-1")

@@ -22,7 +22,8 @@ def test_personal_numbers_written_as_digits_are_masked(text, expected):
 
 
 def test_spoken_numbers_as_words_are_masked():
-    masked = mask_personal_numbers("Мой телефон восемь девятьсот шестнадцать сто двадцать три сорок пять шестьдесят семь.")
+    masked = mask_personal_numbers(
+        "Мой телефон восемь девятьсот шестнадцать сто двадцать три сорок пять шестьдесят семь.")
     assert "[PHONE]" in masked
     assert not re.search(r"\d{3}", masked)
 

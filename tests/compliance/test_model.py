@@ -4,9 +4,8 @@ import pytest
 
 from compliance.model import ModelOptions, ModelUnavailable, provision_default_model, resolve_device, resolve_model_path
 
-pytestmark = pytest.mark.slow
 
-
+@pytest.mark.slow  # joins the 140 MB model and loads it
 def test_the_pypi_model_is_joined_once_into_a_loadable_folder(tmp_path):
     from faster_whisper import WhisperModel
 

@@ -24,7 +24,8 @@ SPEC_EXAMPLE = """
 
 def test_the_spec_example_loads():
     script = load_script(parse_script_text(SPEC_EXAMPLE))
-    assert script.version == 3 and [c.id for c in script.criteria] == ["greeting", "passport_reminder", "forced_location"]
+    assert script.version == 3
+    assert [c.id for c in script.criteria] == ["greeting", "passport_reminder", "forced_location"]
     assert script.criteria[0].within_seconds == 30 and script.criteria[2].kind == "forbidden"
     assert script.language_rule.switch_allowed_if_client_says["ru"] == ("не понимаю по-русски",)
 

@@ -36,7 +36,8 @@ def test_invalid_scripts_name_the_bad_field(client, login):
     body = copy.deepcopy(default_script_body())
     body["version"] = 9
     body["criteria"][1]["speaker"] = "robot"
-    response = client.post("/api/v1/scripts", headers=login("manager"), json={"effective_from": "2030-01-01", "body": body})
+    response = client.post("/api/v1/scripts", headers=login("manager"),
+                           json={"effective_from": "2030-01-01", "body": body})
     assert response.status_code == 422
     assert "criteria[1].speaker" in response.json["errors"]
     neither = client.post("/api/v1/scripts", headers=login("manager"), json={"effective_from": "2030-01-01"})

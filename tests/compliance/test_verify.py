@@ -13,7 +13,8 @@ def test_the_missing_word_replaces_the_heard_words_that_resemble_it():
     candidates = candidate_texts("не забудьте паспорт", "И не забудьте, пожалуйста, ваш подпинт.")
     assert ("подпинт", "И не забудьте, пожалуйста, ваш паспорт.") in candidates
     assert len(candidates) <= 2, "at most the two closest words are tried"
-    assert ("подпульт", "вам понадобится, ваш паспорт.") in candidate_texts("понадобится паспорт", "вам понадобится, ваш подпульт.")
+    assert ("подпульт", "вам понадобится, ваш паспорт.") in candidate_texts("понадобится паспорт",
+                                                                          "вам понадобится, ваш подпульт.")
 
 
 def test_no_candidate_when_more_than_one_word_is_missing():

@@ -40,6 +40,10 @@ def _job(database, kind, max_attempts=3) -> int:
         return durable.create_job(session, kind, max_attempts=max_attempts).id
 
 
+def _run(database, job_id, sender=lambda *a: None):
+    return durable.run_job(database.session_factory, job_id, lease=timedelta(minutes=1), sender=sender, services=None)
+
+
 def _state(database, job_id) -> BackgroundJob:
     with database.transaction() as session:
         return session.get(BackgroundJob, job_id)
@@ -50,7 +54,7 @@ def test_a_job_runs_once_even_if_its_message_comes_twice(database):
     sent = []
     job_id = _job(database, "test.count")
     for _ in range(2):
-        durable.run_job(database.session_factory, job_id, lease=timedelta(minutes=1), sender=lambda j, c: sent.append(j.id), services=None)
+        _run(database, job_id, sender=lambda job, countdown: sent.append(job.id))
     assert calls == [1]
     assert _state(database, job_id).state is JobState.done
 
@@ -76,17 +80,17 @@ def test_a_failing_job_is_retried_with_backoff_then_marked_failed_with_its_reaso
     assert state is JobState.queued and resent == [durable.backoff_seconds(1)]
     row = _state(database, job_id)
     assert row.not_before > utcnow() and "attempt 1 broke" in row.failure_reason
-    assert durable.run_job(database.session_factory, job_id, lease=timedelta(minutes=1), sender=lambda *a: None, services=None) is None
+    assert _run(database, job_id) is None
     with database.transaction() as session:
         session.get(BackgroundJob, job_id).not_before = utcnow() - timedelta(seconds=1)
-    state = durable.run_job(database.session_factory, job_id, lease=timedelta(minutes=1), sender=lambda *a: None, services=None)
+    state = _run(database, job_id)
     assert state is JobState.failed
     assert "gave up after 2 attempts" in _state(database, job_id).failure_reason
 
 
 def test_a_permanent_error_fails_at_once(database):
     job_id = _job(database, "test.permanent")
-    state = durable.run_job(database.session_factory, job_id, lease=timedelta(minutes=1), sender=lambda *a: None, services=None)
+    state = _run(database, job_id)
     assert state is JobState.failed
     row = _state(database, job_id)
     assert row.attempts == 1 and row.failure_reason == "the input is unusable"

@@ -64,10 +64,9 @@ def test_a_job_whose_worker_is_killed_is_run_again_by_the_next_worker(app, db, s
     markers = tmp_path / "markers"
     markers.mkdir()
     log = tmp_path / "worker.log"
-    with app.app_context():
-        with db.transaction() as session:
-            job = durable.create_job(session, "test.hang_first_attempt", payload={"markers": str(markers)})
-            job_id = job.id  # its message is sent once this commits
+    with app.app_context(), db.transaction() as session:
+        job = durable.create_job(session, "test.hang_first_attempt", payload={"markers": str(markers)})
+        job_id = job.id  # its message is sent once this commits
 
     first = _start_worker(settings, log)
     try:

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
 from sqlalchemy import inspect, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, StatementError
 
 from accounts.service import create_user
 from models import BackgroundJob, Base, CallScript, JobState, Meeting, Recording, Role, User, utcnow
@@ -56,34 +56,30 @@ def test_times_are_stored_in_utc_and_come_back_aware(database):
                             ends_at=datetime(2026, 11, 25, 10, 0, tzinfo=vladivostok)))
     with database.transaction() as session:
         meeting = session.scalar(select(Meeting))
-        assert meeting.starts_at == datetime(2026, 11, 24, 23, 0, tzinfo=timezone.utc)
+        assert meeting.starts_at == datetime(2026, 11, 24, 23, 0, tzinfo=UTC)
         assert meeting.starts_at.tzinfo is not None
         user = session.scalar(select(User))
         assert user.time_zone == "Asia/Vladivostok" and user.role is Role.rep
 
 
 def test_naive_datetimes_are_refused(database):
-    with pytest.raises(Exception):
-        with database.transaction() as session:
-            rep = create_user(session, username="rep", password="long-password", role="rep", full_name="R")
-            session.add(Meeting(rep_id=rep.id, client_name="C", address="A",
-                                starts_at=datetime(2026, 11, 25, 9), ends_at=datetime(2026, 11, 25, 10)))
+    with pytest.raises(StatementError, match="naive datetimes"), database.transaction() as session:
+        rep = create_user(session, username="rep", password="long-password", role="rep", full_name="R")
+        session.add(Meeting(rep_id=rep.id, client_name="C", address="A",
+                            starts_at=datetime(2026, 11, 25, 9), ends_at=datetime(2026, 11, 25, 10)))
 
 
 def test_unique_and_foreign_key_constraints_hold(database):
     with database.transaction() as session:
         create_user(session, username="same", password="long-password", role="qa", full_name="Q")
-    with pytest.raises(IntegrityError):
-        with database.transaction() as session:
-            session.add(User(username="same", full_name="Q2", role=Role.qa, password_hash="x"))
-    with pytest.raises(IntegrityError):
-        with database.transaction() as session:
-            session.add(Meeting(rep_id=424242, client_name="C", address="A", starts_at=utcnow(), ends_at=utcnow()))
+    with pytest.raises(IntegrityError), database.transaction() as session:
+        session.add(User(username="same", full_name="Q2", role=Role.qa, password_hash="x"))
+    with pytest.raises(IntegrityError), database.transaction() as session:
+        session.add(Meeting(rep_id=424242, client_name="C", address="A", starts_at=utcnow(), ends_at=utcnow()))
     with database.transaction() as session:
         session.add(CallScript(name="s", version=1, language="ru", effective_from=date(2026, 1, 1), body={}))
-    with pytest.raises(IntegrityError):
-        with database.transaction() as session:
-            session.add(CallScript(name="s", version=1, language="ru", effective_from=date(2026, 2, 1), body={}))
+    with pytest.raises(IntegrityError), database.transaction() as session:
+        session.add(CallScript(name="s", version=1, language="ru", effective_from=date(2026, 2, 1), body={}))
 
 
 def test_json_and_enum_columns_round_trip(database):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from email import message_from_bytes, policy
 
 import pytest
@@ -12,8 +12,8 @@ from sqlalchemy import select
 
 from models import Notification, NotificationState
 from notifications import outbox
-from tests.support.servers import free_port
 from services import services_of
+from tests.support.servers import free_port
 
 
 class Inbox(Message):
@@ -48,13 +48,12 @@ def settings_overrides(smtp_port):
 
 
 def at(hours: float) -> datetime:
-    return (datetime.now(timezone.utc) + timedelta(hours=hours)).replace(microsecond=0)
+    return (datetime.now(UTC) + timedelta(hours=hours)).replace(microsecond=0)
 
 
 def deliver(app, db, now=None) -> int:
-    with app.app_context():
-        with db.transaction() as session:
-            return outbox.deliver_due(session, services_of(app).channels, now=now)
+    with app.app_context(), db.transaction() as session:
+        return outbox.deliver_due(session, services_of(app).channels, now=now)
 
 
 def test_the_client_gets_the_meeting_time_by_email_and_again_after_a_reschedule(app, db, client, login, smtp):
@@ -123,10 +122,11 @@ def test_after_the_last_attempt_the_message_is_failed_with_its_error(app, db, cl
 
             raise DeliveryError("mailbox unavailable")
 
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     with app.app_context():
         for attempt in range(outbox.MAX_ATTEMPTS):
             with db.transaction() as session:
                 outbox.deliver_due(session, {"email": Broken()}, now=now + timedelta(days=attempt))
         rows = db.session.scalars(select(Notification)).all()
-        assert len(rows) == 2 and all(n.state is NotificationState.failed and n.last_error == "mailbox unavailable" for n in rows)
+        assert len(rows) == 2
+        assert all(n.state is NotificationState.failed and n.last_error == "mailbox unavailable" for n in rows)

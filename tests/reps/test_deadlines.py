@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -32,8 +32,8 @@ def test_a_task_is_workable_until_235959_of_the_deadline_day_in_the_owners_zone(
 
 
 def test_the_same_instant_is_expired_in_one_zone_and_not_in_another():
-    deadline = datetime(2026, 11, 25, 10, 0, tzinfo=timezone.utc)  # 13:00 Moscow, 20:00 Vladivostok
-    now = datetime(2026, 11, 25, 15, 30, tzinfo=timezone.utc)  # 18:30 Moscow, 01:30 next day Vladivostok
+    deadline = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)  # 13:00 Moscow, 20:00 Vladivostok
+    now = datetime(2026, 11, 25, 15, 30, tzinfo=UTC)  # 18:30 Moscow, 01:30 next day Vladivostok
     assert not is_expired(deadline, MOSCOW, now)
     assert is_expired(deadline, VLADIVOSTOK, now)
 
@@ -50,7 +50,7 @@ def test_the_reminder_call_window():
 
 
 def test_own_time_may_not_be_after_the_central_deadline():
-    deadline = datetime(2026, 11, 25, 12, 0, tzinfo=timezone.utc)
+    deadline = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
     assert check_own_planned_time(deadline, deadline) == deadline
     assert check_own_planned_time(deadline - timedelta(hours=3), deadline)
     with pytest.raises(Invalid) as error:

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta, timezone
+from datetime import UTC, datetime, time, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -11,7 +11,7 @@ from tests.conftest import MOSCOW, WEDNESDAY
 
 
 def callback(client, login, owner_id=4, hours=30):
-    deadline = (datetime.now(timezone.utc) + timedelta(hours=hours)).replace(microsecond=0)
+    deadline = (datetime.now(UTC) + timedelta(hours=hours)).replace(microsecond=0)
     response = client.post("/api/v1/tasks", headers=login("manager"), json={
         "owner_id": owner_id, "kind": "callback", "title": "Call back about the deposit",
         "deadline_at": deadline.isoformat()})
@@ -42,7 +42,7 @@ def test_an_unreachable_client_is_retried_within_two_business_days_then_escalate
 
 
 def test_staff_give_follow_ups_and_the_owner_closes_them(client, login):
-    deadline = (datetime.now(timezone.utc) + timedelta(days=2)).isoformat()
+    deadline = (datetime.now(UTC) + timedelta(days=2)).isoformat()
     task = client.post("/api/v1/tasks", headers=login("support"), json={
         "owner_id": 4, "kind": "follow_up", "title": "Send the signed copy", "deadline_at": deadline}).json
     assert client.post(f"/api/v1/tasks/{task['id']}/done", headers=login("rep2"), json={}).status_code == 404
@@ -62,11 +62,11 @@ def test_each_rep_gets_one_morning_digest_after_8_local(app, db, plan_meeting_at
     moscow_7am = datetime.combine(WEDNESDAY, time(7, 0), MOSCOW)  # 09:00 in Yekaterinburg
     with app.app_context():
         with db.transaction() as session:
-            assert queue_morning_digests(session, now=moscow_7am.astimezone(timezone.utc)) == 1
+            assert queue_morning_digests(session, now=moscow_7am.astimezone(UTC)) == 1
         with db.transaction() as session:
-            assert queue_morning_digests(session, now=(moscow_7am + timedelta(hours=2)).astimezone(timezone.utc)) == 1
+            assert queue_morning_digests(session, now=(moscow_7am + timedelta(hours=2)).astimezone(UTC)) == 1
         with db.transaction() as session:
-            assert queue_morning_digests(session, now=(moscow_7am + timedelta(hours=3)).astimezone(timezone.utc)) == 0
+            assert queue_morning_digests(session, now=(moscow_7am + timedelta(hours=3)).astimezone(UTC)) == 0
         digests = db.session.scalars(select(Notification).where(Notification.kind == "morning_digest")).all()
         assert sorted(n.recipient for n in digests) == ["rep1@fieldrep.example", "rep2@fieldrep.example"]
         rep1 = next(n for n in digests if n.recipient.startswith("rep1"))

@@ -1,16 +1,16 @@
 from __future__ import annotations
 
 import io
-from datetime import datetime, time, timedelta, timezone
+from datetime import UTC, datetime, time, timedelta
 
 import pytest
 from PIL import Image
 from sqlalchemy import select
 
+from errors import Invalid
 from models import User, Violation
 from reps.checklist import DEFAULT_QUESTIONS, failed_rules, validate_answers
 from reps.morning import record_missing_morning_checks
-from errors import Invalid
 from tests.conftest import FIXTURES, MOSCOW, WEDNESDAY, WEDNESDAY_8AM
 
 IMAGES = FIXTURES / "images"
@@ -24,7 +24,10 @@ def photo(name="one_face.jpg", taken: datetime | None = None, gps: bool = False,
     if gps:
         exif[0x8825] = {1: "N", 2: (55.0, 45.0, 0.0), 3: "E", 4: (37.0, 37.0, 0.0)}
     out = io.BytesIO()
-    image.save(out, format=fmt, exif=exif.tobytes() if fmt == "JPEG" else None) if fmt == "JPEG" else image.save(out, format=fmt)
+    if fmt == "JPEG":
+        image.save(out, format=fmt, exif=exif.tobytes())
+    else:
+        image.save(out, format=fmt)
     return out.getvalue()
 
 
@@ -33,6 +36,7 @@ def upload(client, headers, data: bytes, name="selfie.jpg"):
                        data={"file": (io.BytesIO(data), name)}, content_type="multipart/form-data")
 
 
+@pytest.mark.time_machine(WEDNESDAY_8AM)  # "taken today" is not torn apart by a midnight between taking and uploading
 def test_a_selfie_with_one_face_taken_today_is_stored_without_location_and_queued(app, client, login, settings):
     rep = login("rep1")
     response = upload(client, rep, photo(taken=datetime.now(MOSCOW), gps=True))
@@ -163,7 +167,7 @@ def test_managers_publish_a_new_checklist_version(client, login):
 def test_missing_morning_check_after_the_deadline_in_each_reps_zone(app, db, client, login, time_machine,
                                                                     submitted_at, missing_reps):
     def moscow(at: str) -> datetime:
-        return datetime.combine(WEDNESDAY, time.fromisoformat(at), MOSCOW).astimezone(timezone.utc)
+        return datetime.combine(WEDNESDAY, time.fromisoformat(at), MOSCOW).astimezone(UTC)
 
     time_machine.move_to(moscow(submitted_at))
     assert upload(client, login("rep1"), photo()).status_code == 201

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -11,7 +11,7 @@ from tests.conftest import WEDNESDAY, WEDNESDAY_8AM
 
 
 def at(hours: float) -> datetime:
-    return (datetime.now(timezone.utc) + timedelta(hours=hours)).replace(microsecond=0)
+    return (datetime.now(UTC) + timedelta(hours=hours)).replace(microsecond=0)
 
 
 def new_meeting(client, login, start_in_hours: float, rep_id: int) -> dict:

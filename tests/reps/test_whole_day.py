@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import io
-from datetime import datetime, time, timedelta, timezone
+from datetime import UTC, datetime, time, timedelta
 
 import pytest
 
@@ -54,7 +54,7 @@ def test_a_rep_does_a_whole_day_through_the_api(app, db, client, login):
     assert [t["meeting_id"] for t in calls] == meetings
 
     # The first meeting: the client does not answer at first, the retry gets through; then the visit
-    now = datetime.now(timezone.utc).isoformat()
+    now = datetime.now(UTC).isoformat()
     retry = client.post(f"/api/v1/tasks/{calls[0]['id']}/call", headers={**rep, "Idempotency-Key": "call-1"},
                         json={"outcome": "not_reachable", "called_at": now})
     assert retry.status_code == 201 and retry.json["kind"] == "retry_call"
@@ -62,7 +62,8 @@ def test_a_rep_does_a_whole_day_through_the_api(app, db, client, login):
                          json={"outcome": "confirmed", "called_at": now})
     assert logged.status_code == 201 and logged.json["state"] == "done"
     for action in ("confirm", "start"):
-        assert client.post(f"/api/v1/meetings/{first}/transitions", headers=rep, json={"action": action}).status_code == 200
+        response = client.post(f"/api/v1/meetings/{first}/transitions", headers=rep, json={"action": action})
+        assert response.status_code == 200
     done = client.post(f"/api/v1/meetings/{first}/transitions", headers=rep, json={
         "action": "complete", "offers_presented": ["credit_card_limit_upgrade"], "offers_accepted": []})
     assert done.json["status"] == "completed"
@@ -76,7 +77,7 @@ def test_a_rep_does_a_whole_day_through_the_api(app, db, client, login):
     moved = client.post(f"/api/v1/meetings/{third}/place", headers=rep,
                         json={"address": "Client's office, Leninsky 50", "requested_by": "client"})
     assert moved.status_code == 200
-    later = datetime.now(timezone.utc) + timedelta(days=1)
+    later = datetime.now(UTC) + timedelta(days=1)
     rescheduled = client.post(f"/api/v1/meetings/{third}/transitions", headers=rep, json={
         "action": "reschedule", "caused_by": "client", "starts_at": later.isoformat(),
         "ends_at": (later + timedelta(hours=1)).isoformat()})

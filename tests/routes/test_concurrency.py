@@ -3,8 +3,9 @@ version rises once per change and the change log never shows a transition the li
 
 from __future__ import annotations
 
+import itertools
 import threading
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -16,7 +17,7 @@ from routes.lifecycle import next_status
 
 
 def _plan_meeting(client, login, rep_id: int) -> int:
-    starts = (datetime.now(timezone.utc) + timedelta(days=3)).replace(microsecond=0)
+    starts = (datetime.now(UTC) + timedelta(days=3)).replace(microsecond=0)
     response = client.post("/api/v1/meetings", headers=login("manager"), json={
         "rep_id": rep_id, "client_name": "Concurrent Client", "address": "Moscow, Test st. 1",
         "starts_at": starts.isoformat(), "ends_at": (starts + timedelta(hours=1)).isoformat()})
@@ -40,7 +41,7 @@ def _assert_history_is_legal(changes: list[MeetingChange]) -> None:
 
             assert next_status(MeetingStatus(status["old"]), change.action) is MeetingStatus(status["new"])
     statuses = [c.changes["status"] for c in changes if "status" in c.changes]
-    for before, after in zip(statuses, statuses[1:]):
+    for before, after in itertools.pairwise(statuses):
         assert after["old"] == before["new"], f"the log jumps: {statuses}"
 
 
@@ -67,7 +68,8 @@ def test_of_two_sessions_changing_one_meeting_the_second_write_fails(app, db, cl
     assert [c.action for c in changes if c.action != "planned"] == ["confirm"]
 
 
-@pytest.mark.parametrize("actions", [("confirm", "cancel"), ("confirm", "confirm")], ids=["confirm+cancel", "confirm+confirm"])
+@pytest.mark.parametrize("actions", [("confirm", "cancel"), ("confirm", "confirm")],
+                         ids=["confirm+cancel", "confirm+confirm"])
 def test_two_transitions_sent_at_once_one_wins_and_the_other_is_409(app, db, login, make_rep, monkeypatch, actions):
     client = app.test_client()
     rep_id = make_rep()

@@ -6,9 +6,9 @@ import urllib.request
 
 import pytest
 
+from services import services_of
 from storage.objects import LocalObjectStore, ObjectNotFound, S3ObjectStore, new_object_key
 from tests.support.servers import moto_s3_server
-from services import services_of
 
 
 @pytest.fixture(scope="module")

@@ -16,9 +16,9 @@ import socket
 import subprocess
 import tempfile
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
 
 
 def free_port() -> int:
@@ -35,7 +35,8 @@ def _postgres_bin(name: str) -> str:
     if candidates:
         return candidates[-1]
     raise RuntimeError(
-        f"PostgreSQL's {name} was not found; `make test` installs Debian's postgresql package (apt-get install postgresql)"
+        f"PostgreSQL's {name} was not found; `make test` installs Debian's postgresql package "
+        "(apt-get install postgresql)"
     )
 
 
