@@ -24,6 +24,10 @@ def create_app(settings: Settings | None = None) -> Flask:
     Path(settings.instance_path).mkdir(parents=True, exist_ok=True)
     app = Flask(__name__, instance_path=settings.instance_path)
     from services import EXTENSION_KEY, build_services
+    from storage.ratelimit import SCHEME as RATE_LIMIT_SCHEME
+
+    # Default: login attempts counted in the app's database, which every web process shares.
+    rate_limit_storage = settings.rate_limit_storage_url or f"{RATE_LIMIT_SCHEME}://"
 
     # One session per app context (not per thread): a task run eagerly inside a request gets its own.
     # (app_ctx is a werkzeug LocalProxy, typed as the AppContext it stands for)
@@ -36,7 +40,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         JWT_REFRESH_TOKEN_EXPIRES=settings.refresh_token_expires,
         JWT_TOKEN_LOCATION=["headers"],
         MAX_CONTENT_LENGTH=settings.max_upload_bytes,
-        RATELIMIT_STORAGE_URI=settings.rate_limit_storage_url,
+        RATELIMIT_STORAGE_URI=rate_limit_storage,
         RATELIMIT_HEADERS_ENABLED=True,
         API_TITLE=API_TITLE,
         API_VERSION=API_VERSION,
@@ -58,14 +62,18 @@ def create_app(settings: Settings | None = None) -> Flask:
         app.config["TESTING"] = True
 
     from accounts.auth import init_auth
+    from api.contract import ContractPlugin, enum_type, finish_components
     from api.docs import swagger_static
     from api.errors import FieldrepApi, register_error_handlers
+    from api.guards import GuardsPlugin, init_request_guards
 
     app.extensions[EXTENSION_KEY] = services
     app.teardown_appcontext(services.database.remove)
 
-    api = FieldrepApi(app)
+    api = FieldrepApi(app, spec_kwargs={"extra_plugins": [GuardsPlugin(), ContractPlugin()]})
+    api.ma_plugin.converter.add_attribute_function(enum_type)
     register_error_handlers(app, api)
+    init_request_guards(app)  # before the rate limiter and every view: they may read the body
     init_auth(app)
 
     from accounts.api import blp as auth_blp
@@ -79,6 +87,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     for blueprint in (auth_blp, users_blp, meetings_blp, tasks_blp, morning_blp, recordings_blp, scripts_blp,
                       objects_blp):
         api.register_blueprint(blueprint)
+    finish_components(api.spec)
     app.register_blueprint(swagger_static)
 
     @app.get("/")

@@ -36,6 +36,12 @@ class Conflict(FieldrepError):
     code = "conflict"
 
 
+class NotYet(Conflict):
+    """Allowed later, not now (the meeting's time has not come); `not_before` says from when."""
+
+    code = "not_yet"
+
+
 class Gone(FieldrepError):
     status = 410
     code = "gone"
@@ -44,6 +50,11 @@ class Gone(FieldrepError):
 class PreconditionFailed(FieldrepError):
     status = 412
     code = "precondition_failed"
+
+
+class PreconditionRequired(FieldrepError):
+    status = 428
+    code = "precondition_required"
 
 
 class PayloadTooLarge(FieldrepError):

@@ -10,16 +10,19 @@ supervisord is a daemon with its own config files and control socket; this is le
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import subprocess
 import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import click
 from flask.cli import with_appcontext
 
+from api.server import GUNICORN_OPTIONS
 from services import current_services
 from storage.migrations import upgrade_database
 
@@ -29,13 +32,18 @@ from storage.migrations import upgrade_database
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
 @click.option("--web-workers", default=2, show_default=True, type=int)
-@click.option("--seed/--no-seed", default=True, show_default=True, help="Create the demo data if missing.")
-def run_command(host: str, port: int, web_workers: int, seed: bool) -> None:
+@click.option("--seed/--no-seed", default=None,
+              help="Create the demo data if missing. Default: only when FIELDREP_ENVIRONMENT is development; "
+                   "never in production.")
+def run_command(host: str, port: int, web_workers: int, seed: bool | None) -> None:
     """Start the whole service: web server (gunicorn), Celery workers (default, transcribe) and beat."""
     services = current_services()
     settings = services.settings
+    if seed and settings.is_production:
+        raise click.UsageError("--seed: demo accounts are never created in production (FIELDREP_ENVIRONMENT="
+                               "production); create real users with `fieldrep users create`.")
     upgrade_database(settings.sqlalchemy_url)
-    if seed:
+    if seed or (seed is None and settings.environment == "development"):
         from demo.seed import describe_logins, seed_demo_data
 
         with services.database.transaction() as session:
@@ -47,7 +55,8 @@ def run_command(host: str, port: int, web_workers: int, seed: bool) -> None:
     fieldrep = [sys.executable, "-m", "app"]
     commands = {
         "web": [sys.executable, "-m", "gunicorn", "--bind", f"{host}:{port}", "--workers", str(web_workers),
-                "--timeout", "120", "--access-logfile", "-", "app:create_app()"],
+                "--timeout", "120", "--access-logfile", "-", *GUNICORN_OPTIONS,
+                *gunicorn_control_socket(settings.instance_path), "app:create_app()"],
         # Two workers, so a long transcription never holds up reminders and the stale-job sweep.
         "worker": [*fieldrep, "worker", "--pool", "solo", "-Q", "default", "-n", "default@%h"],
         "transcriber": [*fieldrep, "worker", "--pool", "solo", "-Q", "transcribe", "-n", "transcribe@%h"],
@@ -59,6 +68,18 @@ def run_command(host: str, port: int, web_workers: int, seed: bool) -> None:
 
 
 log = logging.getLogger("fieldrep.runner")
+
+UNIX_SOCKET_PATH_MAX = 104  # bytes, with the final NUL: 108 on Linux, 104 on macOS
+
+
+def gunicorn_control_socket(instance_path: str) -> list[str]:
+    """gunicorn's control socket in this instance's folder. At gunicorn's default (~/.gunicorn/gunicorn.ctl)
+    a second `fieldrep run` on the machine takes the first one's; where the folder's path is too long
+    for a Unix socket, none (nothing here uses it: the Supervisor restarts the server)."""
+    path = Path(instance_path).resolve() / "gunicorn.ctl"
+    if len(os.fsencode(path)) >= UNIX_SOCKET_PATH_MAX:
+        return ["--no-control-socket"]
+    return ["--control-socket", str(path)]
 
 
 def describe_exit(returncode: int) -> str:

@@ -119,11 +119,14 @@ def _rate_limits(value: str) -> str | None:
 def _rate_limit_storage(value: str) -> str | None:
     from limits.storage import SCHEMES
 
+    if not value:  # the app's own database: shared by every web process, nothing else to run
+        return None
     scheme = value.split("://", 1)[0] if "://" in value else ""
     if scheme in SCHEMES and not scheme.startswith("async+"):
         return None
-    known = sorted(name for name in SCHEMES if not name.startswith("async+"))
-    return f"{value!r} is not a rate-limit storage URL ({', '.join(name + '://' for name in known)})"
+    known = sorted(name for name in SCHEMES if not name.startswith(("async+", "fieldrep+")))
+    return (f"{value!r} is not a rate-limit storage URL ({', '.join(name + '://' for name in known)}; "
+            "or leave it empty to count in the app's database)")
 
 
 def _module_list(value: str) -> str | None:
@@ -172,7 +175,9 @@ class Settings:
     access_token_minutes: int = _setting(15, POSITIVE)
     refresh_token_days: int = _setting(30, POSITIVE)
     login_rate_limit: str = _setting("5 per minute;30 per hour", _rate_limits)
-    rate_limit_storage_url: str = _setting("memory://", _rate_limit_storage)
+    # Where login attempts are counted: default "" is the app's database (shared by all web processes);
+    # redis://host:6379/1 at scale; memory:// counts per process (tests only).
+    rate_limit_storage_url: str = _setting("", _rate_limit_storage)
 
     # object storage
     storage_backend: str = _setting("local", _one_of("local", "s3"))
@@ -201,6 +206,9 @@ class Settings:
     reminder_tolerance_minutes: int = _setting(15, POSITIVE)
     morning_check_deadline: str = _setting("09:00", _time_of_day)  # local time in the rep's zone
     max_selfie_mb: int = _setting(10, POSITIVE)
+    # Read from the image header before anything is decoded: a small file can declare a huge picture.
+    max_selfie_megapixels: int = _setting(50, POSITIVE)
+    max_selfie_side: int = _setting(10000, POSITIVE)
     instant_card_products: str = "instant_debit_card,instant_card"
 
     # notifications (email now; the channel is pluggable)
@@ -213,6 +221,7 @@ class Settings:
 
     # uploads
     max_upload_mb: int = _setting(50, POSITIVE)
+    max_json_kb: int = _setting(1024, POSITIVE)  # a JSON request body (uploads are multipart, not JSON)
 
     # speech recognition
     whisper_model: str = ""  # a faster-whisper model folder; default: the PyPI-shipped base model
@@ -226,7 +235,7 @@ class Settings:
     match_threshold: int = _setting(75, _between(0, 100))
 
     # demo
-    demo_password: str = ""  # default: generated and printed by the seed command
+    demo_password: str = ""  # one password for every demo user (tests); default: a random one per user
 
     def __post_init__(self) -> None:
         problems = validate(self)
@@ -265,6 +274,10 @@ class Settings:
     def max_upload_bytes(self) -> int:
         return self.max_upload_mb * 1024 * 1024
 
+    @property
+    def max_json_bytes(self) -> int:
+        return self.max_json_kb * 1024
+
 
 _TYPES = {"str": str, "int": int, "bool": bool}
 
@@ -284,6 +297,10 @@ def validate(settings: Settings) -> list[str]:
             problems.append(f"{env_name(setting.name)}: {problem}")
     if settings.environment == "production" and not settings.secret_key:
         problems.append(f"{env_name('secret_key')}: must be set in production")
+    if settings.environment == "production" and settings.rate_limit_storage_url.startswith("memory://"):
+        problems.append(f"{env_name('rate_limit_storage_url')}: memory:// counts per web process, so each "
+                        "gunicorn worker would allow the full login limit; leave it empty (the database) "
+                        "or use redis://")
     if settings.storage_backend == "s3" and not settings.s3_bucket:
         problems.append(f"{env_name('s3_bucket')}: must be set when {env_name('storage_backend')} is s3")
     return problems

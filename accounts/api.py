@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 from flask.views import MethodView
 from flask_jwt_extended import (
     create_access_token,
@@ -18,7 +16,7 @@ from jwt import PyJWTError
 from sqlalchemy import select
 
 from accounts import service
-from accounts.auth import ALL_ROLES, limiter, roles_required
+from accounts.auth import ALL_ROLES, SESSION_CLAIM, limiter, roles_required
 from accounts.schemas import (
     LoginSchema,
     LogoutSchema,
@@ -30,9 +28,10 @@ from accounts.schemas import (
 )
 from api.context import app_settings, db_session
 from api.fields import ID_PATH
+from api.guards import NO_STORE
 from api.idempotency import idempotent
 from errors import BadCredentials, FieldrepError
-from models import Role, User
+from models import Role, User, utcnow
 
 blp = Blueprint("auth", __name__, url_prefix="/api/v1/auth", description="Log in, refresh and revoke tokens")
 users_blp = Blueprint("users", __name__, url_prefix="/api/v1/users", description="User accounts (managers)")
@@ -48,16 +47,23 @@ def _login_rate_key() -> str:
     return f"{request.remote_addr}|{username}"
 
 
-def _tokens_for(user: User, with_refresh: bool = True) -> dict:
+def _tokens_for(user: User, session_id: str, refresh_jti: str | None = None, fresh: bool = False) -> dict:
+    """An access token of the login session, and with `refresh_jti` the session's new refresh token."""
     settings = app_settings()
+    claims = {SESSION_CLAIM: session_id}
     tokens = {
-        "access_token": create_access_token(identity=user, fresh=with_refresh),
+        "access_token": create_access_token(identity=user, fresh=fresh, additional_claims=claims),
         "token_type": "Bearer",
         "expires_in": int(settings.access_token_expires.total_seconds()),
     }
-    if with_refresh:
-        tokens["refresh_token"] = create_refresh_token(identity=user)
+    if refresh_jti:
+        tokens["refresh_token"] = create_refresh_token(identity=user, additional_claims={**claims, "jti": refresh_jti})
     return tokens
+
+
+def _not_stored(tokens: dict):
+    """Token answers must not be kept by a browser, a proxy or an HTTP cache on the phone."""
+    return tokens, 200, NO_STORE
 
 
 @blp.route("/login")
@@ -73,8 +79,11 @@ class Login(MethodView):
         user = service.authenticate(session, credentials["username"], credentials["password"])
         if user is None:
             raise BadCredentials("Wrong username or password, or the account is deactivated.")
+        refresh_jti = service.new_token_id()
+        login = service.start_session(session, user, refresh_jti=refresh_jti,
+                                      expires_at=utcnow() + app_settings().refresh_token_expires)
         session.commit()
-        return _tokens_for(user)
+        return _not_stored(_tokens_for(user, login.id, refresh_jti, fresh=True))
 
 
 @blp.route("/refresh")
@@ -82,9 +91,20 @@ class Refresh(MethodView):
     @jwt_required(refresh=True)
     @blp.response(200, TokenSchema)
     @blp.doc(security=[{"bearerAuth": []}], description="Send the refresh token as the bearer token.")
+    @blp.alt_response(401, description="The refresh token was revoked, expired, or already used (reusing an "
+                                       "old one ends the login on every device: log in again)")
     def post(self):
-        """Exchange a refresh token for a new access token."""
-        return _tokens_for(current_user, with_refresh=False)
+        """Exchange the refresh token for a new access token and a new refresh token (the old one is spent).
+
+        Keep only the newest refresh token: sending a spent one again ends the whole login."""
+        session = db_session()
+        claims = get_jwt()
+        refresh_jti = service.new_token_id()
+        try:
+            login = service.rotate_refresh_token(session, claims[SESSION_CLAIM], claims["jti"], refresh_jti)
+        finally:
+            session.commit()  # a detected reuse revokes the session even though this answers 401
+        return _not_stored(_tokens_for(current_user, login.id, refresh_jti))
 
 
 @blp.route("/logout")
@@ -93,27 +113,18 @@ class Logout(MethodView):
     @blp.arguments(LogoutSchema)
     @blp.response(204)
     def post(self, body):
-        """Revoke the access token in use, and the refresh token if given."""
+        """End this login: its access and refresh tokens stop working (and those of the login that
+        `refresh_token` belongs to, if it is another one of yours)."""
         session = db_session()
-        claims = get_jwt()
-        service.revoke_token(
-            session,
-            jti=claims["jti"],
-            user_id=current_user.id,
-            expires_at=datetime.fromtimestamp(claims["exp"], UTC),
-        )
+        service.end_session(session, get_jwt()[SESSION_CLAIM])
         if body.get("refresh_token"):
             try:
                 refresh = decode_token(body["refresh_token"], allow_expired=True)
             except PyJWTError:
                 refresh = None
-            if refresh and refresh.get("type") == "refresh" and refresh.get("sub") == str(current_user.id):
-                service.revoke_token(
-                    session,
-                    jti=refresh["jti"],
-                    user_id=current_user.id,
-                    expires_at=datetime.fromtimestamp(refresh["exp"], UTC),
-                )
+            if (refresh and refresh.get("type") == "refresh" and refresh.get("sub") == str(current_user.id)
+                    and isinstance(refresh.get(SESSION_CLAIM), str)):
+                service.end_session(session, refresh[SESSION_CLAIM])
         session.commit()
 
 

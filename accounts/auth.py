@@ -10,6 +10,7 @@ from flask_jwt_extended import JWTManager, current_user, verify_jwt_in_request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 
+import storage.ratelimit  # noqa: F401 - registers the fieldrep+database:// rate-limit storage
 from accounts import service
 from api.context import db_session
 from api.errors import error_response
@@ -19,12 +20,16 @@ jwt = JWTManager()
 limiter = Limiter(key_func=get_remote_address, default_limits=[], headers_enabled=True)
 
 BEARER_SECURITY: list[dict[str, list[str]]] = [{"bearerAuth": []}]
+SESSION_CLAIM = "sid"  # the login session a token belongs to (accounts.service.start_session)
 
 
 
 def init_auth(app: Flask) -> None:
     jwt.init_app(app)
     limiter.init_app(app)
+    # Only decorated views are limited (no default limits) and their decorator checks itself, so the
+    # limiter's before-request pass over every request of every route would find nothing to do.
+    app.before_request_funcs[None].remove(limiter._check_request_limit)
 
     @jwt.user_identity_loader
     def _identity(user: User) -> str:
@@ -41,7 +46,18 @@ def init_auth(app: Flask) -> None:
 
     @jwt.token_in_blocklist_loader
     def _revoked(_header, payload) -> bool:
-        return service.is_token_revoked(db_session(), payload["jti"])
+        # Every token names its login session (`sid`); logging out ends the session, and with it the
+        # session's access and refresh tokens. A token without one is refused below as invalid.
+        session_id = payload.get(SESSION_CLAIM)
+        if isinstance(session_id, str):  # one SELECT: the session check and the user lookup then find both loaded
+            service.preload_login(db_session(), session_id, payload.get("sub"))
+        return isinstance(session_id, str) and not service.is_session_active(db_session(), session_id)
+
+    @jwt.token_verification_loader
+    def _complete(_header, payload) -> bool:
+        # PyJWT accepts a token without `exp` as never expiring: one minted with our key by mistake
+        # (or by a script) must not be a key for life.
+        return isinstance(payload.get("exp"), int | float) and isinstance(payload.get(SESSION_CLAIM), str)
 
     @jwt.expired_token_loader
     def _expired(_header, _payload):
@@ -69,7 +85,8 @@ def init_auth(app: Flask) -> None:
 
     @jwt.token_verification_failed_loader
     def _failed(_header, _payload):
-        return error_response(401, "invalid_token", "The token is not valid.")
+        return error_response(401, "invalid_token", "The token is not valid (it lacks an expiry or a login "
+                                                    "session); log in again.")
 
 
 def _document(wrapper, roles: tuple[Role, ...]):

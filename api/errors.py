@@ -7,6 +7,7 @@ import logging
 import marshmallow as ma
 from flask import Flask, jsonify
 from flask_smorest import Api
+from sqlalchemy.exc import StatementError
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException, InternalServerError, MethodNotAllowed
 
@@ -20,6 +21,12 @@ class ErrorSchema(ma.Schema):
     code = ma.fields.String(required=True, metadata={"description": "machine-readable error code"})
     message = ma.fields.String(required=True, metadata={"description": "what went wrong and what to fix"})
     errors = ma.fields.Dict(metadata={"description": "per-field messages (422), or other details"})
+    current_etag = ma.fields.String(metadata={"description": "412: the record's ETag now (also in the ETag header)"})
+    allowed = ma.fields.List(ma.fields.String(), metadata={
+        "description": "409 on a meeting transition: the actions allowed from the current state"})
+    status_now = ma.fields.String(metadata={"description": "409 on a meeting transition: the meeting's state now"})
+    not_before = ma.fields.AwareDateTime(metadata={
+        "description": "409 `not_yet`: from when the action is allowed (a start, a no-show)"})
 
 
 def _code_for(status: int, name: str) -> str:
@@ -77,7 +84,16 @@ class FieldrepApi(Api):
 def register_error_handlers(app: Flask, api: Api) -> None:
     @app.errorhandler(FieldrepError)
     def handle_domain_error(error: FieldrepError):
-        return error_response(error.status, error.code, error.message, error.errors, **error.extra)
+        # A 412 carries the record's current ETag as a header too, as the If-Match it failed against would
+        headers = {"ETag": error.extra["current_etag"]} if "current_etag" in error.extra else None
+        return error_response(error.status, error.code, error.message, error.errors, headers, **error.extra)
+
+    @app.errorhandler(StatementError)
+    def handle_rejected_value(error: StatementError):
+        # A column type refused a value from the request (models.base.UTCDateTime): the client's error.
+        if isinstance(error.orig, FieldrepError):
+            return handle_domain_error(error.orig)
+        return handle_unexpected(error)
 
     @app.errorhandler(StaleDataError)
     def handle_concurrent_change(_error: StaleDataError):

@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from accounts.auth import ALL_ROLES, roles_required
 from api.context import app_settings, db_session, object_store
+from api.contract import errors
 from api.fields import ID_PATH
 from api.idempotency import HEADER as IDEMPOTENCY_HEADER
 from api.idempotency import idempotent
@@ -22,6 +23,7 @@ from compliance.schemas import (
     RecordingQuerySchema,
     RecordingSchema,
     RecordingUploadFormSchema,
+    RecordingUploadSchema,
     ScriptCreateSchema,
     ScriptQuerySchema,
     ScriptSchema,
@@ -60,6 +62,9 @@ class Recordings(MethodView):
     @recordings_blp.response(202, RecordingSchema)
     @recordings_blp.alt_response(413, description="The file is too large")
     @recordings_blp.alt_response(422, description="Not a usable recording (not audio, empty, too long)")
+    @recordings_blp.doc(requestBody={"required": True,
+                                     "content": {"multipart/form-data": {"schema": RecordingUploadSchema}}})
+    @errors(404, e409="The meeting is not in a state to record a call for")
     def post(self, form, files):
         """Upload a reminder-call recording (multipart) for one of your meetings; analysis is queued.
 
@@ -102,6 +107,7 @@ class RecordingConfirm(MethodView):
     @idempotent
     @recordings_blp.arguments(RecordingConfirmSchema)
     @recordings_blp.response(202, RecordingSchema)
+    @errors(413, e404="No such meeting, or nothing was uploaded under that object key")
     def post(self, body):
         """Register a recording uploaded through an upload URL; analysis is queued."""
         session = db_session()
@@ -116,7 +122,7 @@ class RecordingConfirm(MethodView):
         return recording
 
 
-@recordings_blp.route("/recordings/<recording_id>")
+@recordings_blp.route("/recordings/<string(length=32):recording_id>")
 class RecordingItem(MethodView):
     @roles_required(*ALL_ROLES)
     @recordings_blp.response(200, RecordingSchema)
@@ -125,7 +131,7 @@ class RecordingItem(MethodView):
         return service.get_recording(db_session(), current_user, recording_id)
 
 
-@recordings_blp.route("/recordings/<recording_id>/transcript")
+@recordings_blp.route("/recordings/<string(length=32):recording_id>/transcript")
 class RecordingTranscript(MethodView):
     @roles_required(*ALL_ROLES)
     @recordings_blp.response(200, TranscriptSchema)
@@ -143,7 +149,7 @@ class RecordingTranscript(MethodView):
         return {"recording": recording, "segments": segments, "criteria": criteria}
 
 
-@recordings_blp.route("/recordings/<recording_id>/audio-url")
+@recordings_blp.route("/recordings/<string(length=32):recording_id>/audio-url")
 class RecordingAudioUrl(MethodView):
     @roles_required(*ALL_ROLES)
     @recordings_blp.response(200, AudioUrlSchema)
@@ -154,11 +160,12 @@ class RecordingAudioUrl(MethodView):
         return {"url": object_store().download_url(recording.object_key, seconds), "expires_in": seconds}
 
 
-@recordings_blp.route("/recordings/<recording_id>/reanalyze")
+@recordings_blp.route("/recordings/<string(length=32):recording_id>/reanalyze")
 class RecordingReanalyze(MethodView):
     @roles_required(Role.qa, Role.manager)
     @idempotent
     @recordings_blp.response(202, RecordingSchema)
+    @errors(e409="The recording is already queued or being analysed")
     def post(self, recording_id):
         """Analyse the recording again (after a failure, a script change or a model change)."""
         session = db_session()
@@ -183,6 +190,7 @@ class Scripts(MethodView):
     @roles_required(*ALL_ROLES)
     @scripts_blp.arguments(ScriptQuerySchema, location="query")
     @scripts_blp.response(200, ScriptSchema(many=True))
+    @errors(e404="With `on`: no version of the script is in force on that date")
     def get(self, query):
         """Script versions, newest first; with `on`, only the version in force on that date."""
         session = db_session()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import validate
 
-from api.fields import CalendarDay, RecordId
+from api.fields import CalendarDay, Moment, RecordId
 from compliance.audio import LAYOUTS
 from compliance.service import STATUS_BY_JOB_STATE, status_of
 
@@ -17,12 +17,16 @@ class RecordingUploadFormSchema(ma.Schema):
     meeting_id = RecordId(required=True)
     layout = ma.fields.String(validate=validate.OneOf(LAYOUTS), metadata={
         "description": "rep-left (default for stereo: left = rep, right = client), rep-right, or mono"})
-    call_started_at = ma.fields.AwareDateTime(metadata={"description": "when the call began (ISO 8601 with offset)"})
+    call_started_at = Moment(metadata={"description": "when the call began (ISO 8601 with offset)"})
 
 
 class RecordingFileSchema(ma.Schema):
     file = ma.fields.Raw(required=True, metadata={"type": "string", "format": "binary",
                                                     "description": "wav, mp3, m4a/aac, ogg/opus or flac"})
+
+
+class RecordingUploadSchema(RecordingUploadFormSchema, RecordingFileSchema):
+    """The whole multipart form, for the document (the view reads the form and the file part separately)."""
 
 
 class UploadUrlRequestSchema(ma.Schema):
@@ -48,21 +52,22 @@ class RecordingSchema(ma.Schema):
     id = ma.fields.String()
     meeting_id = ma.fields.Integer()
     rep_id = ma.fields.Integer()
-    status = ma.fields.Function(status_of, metadata={"enum": RECORDING_STATUSES})
+    status = ma.fields.Function(status_of, metadata={"type": "string", "enum": RECORDING_STATUSES})
     failure_reason = ma.fields.Function(
-        lambda r: r.job.failure_reason if r.job and r.job.state.value == "failed" else None)
-    attempts = ma.fields.Function(lambda r: r.job.attempts if r.job else 0)
-    layout = ma.fields.Function(lambda r: r.layout.value)
-    channels = ma.fields.Integer()
-    duration_s = ma.fields.Float()
+        lambda r: r.job.failure_reason if r.job and r.job.state.value == "failed" else None,
+        metadata={"type": "string", "nullable": True})
+    attempts = ma.fields.Function(lambda r: r.job.attempts if r.job else 0, metadata={"type": "integer"})
+    layout = ma.fields.Function(lambda r: r.layout.value, metadata={"type": "string", "enum": list(LAYOUTS)})
+    channels = ma.fields.Integer(allow_none=True)
+    duration_s = ma.fields.Float(allow_none=True)
     size_bytes = ma.fields.Integer()
-    original_filename = ma.fields.String()
+    original_filename = ma.fields.String(allow_none=True)
     call_started_at = ma.fields.DateTime()
     created_at = ma.fields.DateTime()
-    analysed_at = ma.fields.DateTime()
-    language = ma.fields.String()
-    expected_language = ma.fields.String()
-    adherence = ma.fields.Float()
+    analysed_at = ma.fields.DateTime(allow_none=True, metadata={"description": "null until analysed"})
+    language = ma.fields.String(allow_none=True, metadata={"description": "null until analysed"})
+    expected_language = ma.fields.String(allow_none=True, metadata={"description": "null until analysed"})
+    adherence = ma.fields.Float(allow_none=True, metadata={"description": "0-1; null until analysed"})
 
 
 class RecordingQuerySchema(ma.Schema):

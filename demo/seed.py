@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import secrets
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -58,16 +59,23 @@ DEMO_MEETINGS = {
 }
 
 
-def demo_password(settings: Settings) -> str:
-    """FIELDREP_DEMO_PASSWORD, or one generated for this instance and kept beside its database."""
+class DemoDataRefused(RuntimeError):
+    """Demo accounts (with passwords printed to the console) never go into a production database."""
+
+
+def demo_passwords(settings: Settings) -> dict[str, str]:
+    """Each demo user's password: FIELDREP_DEMO_PASSWORD for all (tests), else a random one per user,
+    made once and kept beside the database (readable by its owner only) so a restart prints the same."""
     if settings.demo_password:
-        return settings.demo_password
-    path = Path(settings.instance_path) / "demo-password"
-    if not path.exists():
+        return {demo.username: settings.demo_password for demo in DEMO_USERS}
+    path = Path(settings.instance_path) / "demo-passwords.json"
+    passwords = json.loads(path.read_text()) if path.exists() else {}
+    if any(demo.username not in passwords for demo in DEMO_USERS):
+        passwords = {demo.username: passwords.get(demo.username) or secrets.token_urlsafe(12) for demo in DEMO_USERS}
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(secrets.token_urlsafe(9))
-        path.chmod(0o600)
-    return path.read_text().strip()
+        path.touch(mode=0o600)
+        path.write_text(json.dumps(passwords, indent=1))
+    return passwords
 
 
 def seed_demo_data(session: Session, settings: Settings, today: date | None = None,
@@ -75,12 +83,16 @@ def seed_demo_data(session: Session, settings: Settings, today: date | None = No
     """The demo users and the default call script; with `routes` (as `make run` seeds), also each demo
     rep's route for `today` (default: today in the rep's zone). Tests seed the accounts only: a route
     planned relative to the clock would make them depend on the hour they run at."""
-    password = demo_password(settings)
+    if settings.is_production:
+        raise DemoDataRefused("Demo data is never created in production (FIELDREP_ENVIRONMENT=production): "
+                              "its accounts would open the service to anyone who reads their passwords. "
+                              "Create real users with `fieldrep users create`.")
+    passwords = demo_passwords(settings)
     users: dict[str, User] = {}
     for demo in DEMO_USERS:
         user = session.scalar(select(User).where(User.username == demo.username))
         if user is None:
-            user = create_user(session, username=demo.username, password=password, role=demo.role,
+            user = create_user(session, username=demo.username, password=passwords[demo.username], role=demo.role,
                                full_name=demo.full_name, time_zone=demo.time_zone,
                                email=f"{demo.username}@fieldrep.example")
         users[demo.username] = user
@@ -102,7 +114,7 @@ def seed_demo_data(session: Session, settings: Settings, today: date | None = No
     if session.scalar(select(CallScript).limit(1)) is None:
         add_script_version(session, default_script_body(), effective_from=date(2020, 1, 1))
     session.flush()
-    return [(demo.username, password, demo.role.value) for demo in DEMO_USERS]
+    return [(demo.username, passwords[demo.username], demo.role.value) for demo in DEMO_USERS]
 
 
 def describe_logins(logins: list[tuple[str, str, str]]) -> str:

@@ -40,11 +40,14 @@ def requeue_stale_jobs(self: Task) -> list[int]:
 
 @shared_task(bind=True, name="fieldrep.purge_old_records")
 def purge_old_records(self: Task) -> dict[str, int]:
-    from accounts.service import purge_expired_revocations
+    from accounts.service import purge_ended_sessions, purge_expired_revocations
     from api.idempotency import purge_old_keys
+    from storage.ratelimit import purge_expired_counters
 
     services = services_of(self)
     with services.database.transaction() as session:
-        purged = {"idempotency_keys": purge_old_keys(session), "revoked_tokens": purge_expired_revocations(session)}
+        purged = {"idempotency_keys": purge_old_keys(session), "revoked_tokens": purge_expired_revocations(session),
+                  "login_sessions": purge_ended_sessions(session),
+                  "rate_limit_counters": purge_expired_counters(session)}
     purged["broker_messages"] = broker.purge_delivered_messages(services.settings.celery_broker_url)
     return purged

@@ -1,6 +1,6 @@
 """SQLAlchemy 2 typed models, a module per domain; importing this package registers them all."""
 
-from models.accounts import RevokedToken, Role, User
+from models.accounts import LoginSession, RateLimitCounter, RevokedToken, Role, User
 from models.base import Base, utcnow
 from models.compliance import (
     CallScript,
@@ -28,12 +28,14 @@ __all__ = [
     "CriterionResult",
     "IdempotencyRecord",
     "JobState",
+    "LoginSession",
     "Meeting",
     "MeetingChange",
     "MeetingStatus",
     "MorningCheck",
     "Notification",
     "NotificationState",
+    "RateLimitCounter",
     "Recording",
     "RevokedToken",
     "Role",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import Boolean, Enum, String
+from sqlalchemy import Boolean, Enum, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import Base, CreatedAtMixin
@@ -14,6 +14,7 @@ from models.base import Base, CreatedAtMixin
 class Role(str, enum.Enum):
     rep = "rep"
     qa = "qa"
+    qa_lead = "qa_lead"  # a QA reviewer who also accepts proposed script examples and publishes them
     support = "support"
     manager = "manager"
 
@@ -45,3 +46,33 @@ class RevokedToken(Base):
     user_id: Mapped[int] = mapped_column(index=True)
     expires_at: Mapped[datetime]
     revoked_at: Mapped[datetime]
+
+
+class LoginSession(Base):
+    """One login on one device: its refresh tokens form a family and every access token names it (`sid`).
+
+    Only the newest refresh token (`refresh_jti`) of the family is accepted; showing an older one means
+    it was copied, so the whole session is revoked. Logout revokes the session: its access and refresh
+    tokens stop working at once.
+    """
+
+    __tablename__ = "login_sessions"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    refresh_jti: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+    refreshed_at: Mapped[datetime | None]
+    expires_at: Mapped[datetime]
+    revoked_at: Mapped[datetime | None]
+    revoked_reason: Mapped[str | None] = mapped_column(String(32))
+
+
+class RateLimitCounter(Base):
+    """A fixed-window counter of the rate limiter, in the database every web process shares."""
+
+    __tablename__ = "rate_limit_counters"
+
+    key: Mapped[str] = mapped_column(String(255), primary_key=True)
+    count: Mapped[int]
+    expires_at: Mapped[float]  # unix time the window ends

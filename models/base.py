@@ -37,7 +37,13 @@ class UTCDateTime(TypeDecorator):
             return None
         if value.tzinfo is None:
             raise ValueError("naive datetimes are ambiguous; pass an aware datetime")
-        return value.astimezone(UTC).replace(tzinfo=None)
+        try:
+            return value.astimezone(UTC).replace(tzinfo=None)
+        except OverflowError:  # year 1 east of UTC, year 9999 west of it: a client's input, not a bug
+            from errors import Invalid
+
+            raise Invalid(f"The time {value.isoformat()} is outside the years this service works with "
+                          "(2000-2099); send a real date.") from None
 
     def process_result_value(self, value: datetime | None, dialect):
         if value is None:

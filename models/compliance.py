@@ -6,7 +6,7 @@ import enum
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Date, Enum, Float, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Date, Enum, Float, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.base import UUID_LENGTH, Base, CreatedAtMixin, new_uuid
@@ -99,6 +99,8 @@ class ViolationStatus(str, enum.Enum):
 
 class Violation(CreatedAtMixin, Base):
     __tablename__ = "violations"
+    # /today lists a rep's newest violations: read backwards from now, not every one the rep ever had.
+    __table_args__ = (Index("ix_violations_rep_id_created_at", "rep_id", "created_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     rep_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)

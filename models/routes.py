@@ -9,7 +9,7 @@ from __future__ import annotations
 import enum
 from datetime import date, datetime
 
-from sqlalchemy import JSON, Boolean, Date, Enum, ForeignKey, String, Text
+from sqlalchemy import JSON, Boolean, Date, Enum, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import Base, CreatedAtMixin
@@ -28,6 +28,12 @@ class MeetingStatus(str, enum.Enum):
 
 class Meeting(CreatedAtMixin, Base):
     __tablename__ = "meetings"
+    # The reads a phone polls stay flat in a rep's history: a day's route is one index range already in
+    # (starts_at, id) order, and "changes since" one range of the rep's change_seq.
+    __table_args__ = (
+        Index("ix_meetings_rep_id_starts_at", "rep_id", "starts_at", "id"),
+        Index("ix_meetings_rep_id_change_seq", "rep_id", "change_seq"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     rep_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import Enum, ForeignKey, String, Text
+from sqlalchemy import Enum, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import Base, CreatedAtMixin
@@ -34,6 +34,8 @@ class CallOutcome(str, enum.Enum):
 
 class Task(CreatedAtMixin, Base):
     __tablename__ = "tasks"
+    # A rep's open tasks by deadline (/today, /tasks): one index range, no sort, whatever the fleet's backlog.
+    __table_args__ = (Index("ix_tasks_owner_id_state_deadline_at", "owner_id", "state", "deadline_at", "id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     owner_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)

@@ -2,22 +2,24 @@
 
 from __future__ import annotations
 
+from flask import jsonify
 from flask.views import MethodView
 from flask_jwt_extended import current_user
 from flask_smorest import Blueprint
-from sqlalchemy import select
 
 from accounts.auth import ALL_ROLES, roles_required
-from api.context import app_settings, db_session
+from api.context import app_settings, db_session, read_only
+from api.contract import errors
 from api.fields import ID_PATH
 from api.idempotency import idempotent
 from api.pagination import SelectPage
 from errors import Invalid, NotFound
-from models import Role, TaskKind, TaskState, User, Violation, ViolationStatus
+from models import Role, TaskKind, User
 from reps import tasks as service
-from reps.morning import check_of_day
+from reps.morning import check_of_day, deadline_at, instant_card_meetings, submitted_late
 from reps.schemas import (
     CallLogSchema,
+    LoggedCallSchema,
     OwnTimeSchema,
     TaskCreateSchema,
     TaskDoneSchema,
@@ -25,8 +27,10 @@ from reps.schemas import (
     TaskSchema,
     TodaySchema,
 )
+from reps.today import today_lists
 from routes import service as routes_service
 
+_TODAY_HEAD = TodaySchema(exclude=("route", "open_tasks", "violations"))  # the lists come from reps.today
 blp = Blueprint("tasks", __name__, url_prefix="/api/v1", description="Tasks with deadlines, reminder calls, today")
 
 
@@ -47,6 +51,7 @@ class Tasks(MethodView):
 @idempotent
 @blp.arguments(TaskCreateSchema)
 @blp.response(201, TaskSchema)
+@errors(e404="No such meeting (meeting_id)")
 def create_task(body):
     """Give someone a task (a callback or a follow-up) with a central deadline."""
     session = db_session()
@@ -68,6 +73,7 @@ class TaskDone(MethodView):
     @idempotent
     @blp.arguments(TaskDoneSchema)
     @blp.response(200, TaskSchema)
+    @errors(e409="The task is not open, or it is a call task (done by logging the call)")
     def post(self, body, task_id):
         """Mark a follow-up done (call tasks are done by logging the call)."""
         session = db_session()
@@ -90,7 +96,8 @@ class TaskItem(MethodView):
     @roles_required(Role.rep, Role.manager)
     @blp.arguments(OwnTimeSchema)
     @blp.response(200, TaskSchema)
-    @blp.alt_response(422, description="The own time is after the central deadline")
+    @blp.alt_response(422, description="The own time is after the central deadline, or no field was sent")
+    @errors(e409="Only open tasks can be planned")
     def patch(self, body, task_id):
         """Set (or clear, with null) your own planned time; it may not be after the central deadline."""
         session = db_session()
@@ -105,12 +112,13 @@ class TaskCall(MethodView):
     @roles_required(*ALL_ROLES)
     @idempotent
     @blp.arguments(CallLogSchema)
-    @blp.response(201, TaskSchema)
+    @blp.response(201, LoggedCallSchema)
+    @errors(e409="Not a call task, or the call is already logged")
     def post(self, body, task_id):
         """Log the call made for a call task: outcome and time (and the recording's id, if uploaded).
 
-        `not_reachable` answers with the new retry task (a short deadline); a call outside the
-        window is recorded as `reminder_call_off_window`.
+        Answers with the task as logged; `next_task` is the retry that `not_reachable` creates (a short
+        deadline), or null. A call outside the window is recorded as `reminder_call_off_window`.
         """
         session = db_session()
         task = service.get_task(session, current_user, task_id)
@@ -124,23 +132,23 @@ class TaskCall(MethodView):
 
 @blp.route("/today")
 class Today(MethodView):
+    @read_only
     @roles_required(Role.rep)
     @blp.response(200, TodaySchema)
     def get(self):
         """The rep's day at a glance: today's route, open tasks, violations still open."""
         session = db_session()
         day = routes_service.today_for(current_user)
-        tasks = session.scalars(service.list_tasks(session, current_user, states=[TaskState.open])).all()
-        violations = session.scalars(select(Violation).where(
-            Violation.rep_id == current_user.id,
-            Violation.status.in_([ViolationStatus.flagged, ViolationStatus.confirmed]),
-        ).order_by(Violation.created_at.desc()).limit(50)).all()
         check = check_of_day(session, current_user, day)
         settings = app_settings()
-        morning = {"deadline": settings.morning_check_deadline,
+        cutoff = deadline_at(day, current_user.time_zone, settings.morning_check_deadline)
+        products = {part.strip() for part in settings.instant_card_products.split(",") if part.strip()}
+        morning = {"deadline": settings.morning_check_deadline, "deadline_at": cutoff,
                    "selfie_status": check.selfie_status if check else None,
                    "checklist_submitted": bool(check and check.checklist_submitted_at),
-                   "checklist_failures": (check.checklist_failures or []) if check else []}
-        return {"day": day, "time_zone": current_user.time_zone,
-                "route": routes_service.meetings_of_day(session, current_user, day=day),
-                "open_tasks": tasks, "violations": violations, "morning_check": morning}
+                   "checklist_submitted_at": check.checklist_submitted_at if check else None,
+                   "checklist_failures": (check.checklist_failures or []) if check else [],
+                   "instant_card_meetings": instant_card_meetings(session, current_user, day, products),
+                   "late": submitted_late(check, cutoff)}
+        body = _TODAY_HEAD.dump({"day": day, "time_zone": current_user.time_zone, "morning_check": morning})
+        return jsonify({**body, **today_lists(session, current_user, day)})  # the lists: rows dumped lean

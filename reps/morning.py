@@ -21,7 +21,7 @@ from models import (
     utcnow,
 )
 from reps.checklist import DEFAULT_QUESTIONS, failed_rules, validate_answers
-from reps.selfie import check_selfie
+from reps.selfie import ImageLimits, check_selfie
 from reps.violations import record_system_violation
 from routes.service import local_day_bounds, today_for
 from storage.objects import ObjectStore, new_object_key
@@ -80,19 +80,23 @@ def _violation(session: Session, rep: User, day: date, criterion: str, evidence:
 
 
 def submit_selfie(session: Session, store: ObjectStore, rep: User, data: bytes, max_bytes: int,
-                  now: datetime | None = None) -> MorningCheck:
+                  now: datetime | None = None, limits: ImageLimits | None = None) -> MorningCheck:
     now = now or utcnow()
     if len(data) > max_bytes:
         raise Invalid(f"The photo is larger than {max_bytes // (1024 * 1024)} MB.", errors={"file": ["Too large."]})
     day = today_for(rep, now)
-    checked = check_selfie(data, today=day, time_zone=rep.time_zone)
+    checked = check_selfie(data, today=day, time_zone=rep.time_zone, limits=limits)
+    if checked.taken_at is None:  # else a screenshot or an old photo, stripped, would pass as taken today
+        raise Invalid("The photo carries no time it was taken (EXIF), so it cannot be shown to be from today; "
+                      "take the selfie with the phone's camera and send the original file.",
+                      errors={"file": ["No capture time."]})
     check = check_of_day(session, rep, day, create=True)
     if check.selfie_status == "approved":
         raise Conflict("Today's selfie is already approved.")
     key = new_object_key(f"selfies/{rep.id}", ".jpg")
     store.put(key, io.BytesIO(checked.jpeg), "image/jpeg")
     check.selfie_key, check.selfie_status, check.selfie_uploaded_at = key, "pending", now
-    check.selfie_taken_at = checked.taken_at or now
+    check.selfie_taken_at = checked.taken_at
     check.selfie_reject_reason = check.selfie_reviewed_at = check.selfie_reviewed_by_id = None
     return check
 
@@ -154,3 +158,13 @@ def record_missing_morning_checks(session: Session, deadline: str, now: datetime
         if not on_time and _violation(session, rep, day, MISSING, {"day": day.isoformat(), "deadline": deadline}):
             recorded += 1
     return recorded
+
+
+def deadline_at(day: date, time_zone: str, deadline: str) -> datetime:
+    """The morning-check deadline ("09:00", the rep's local time) of `day` as an instant."""
+    return datetime.combine(day, time.fromisoformat(deadline), ZoneInfo(time_zone))
+
+
+def submitted_late(check: MorningCheck | None, cutoff: datetime) -> bool:
+    return check is not None and any(moment is not None and moment > cutoff
+                                     for moment in (check.selfie_uploaded_at, check.checklist_submitted_at))

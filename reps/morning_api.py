@@ -9,11 +9,12 @@ from sqlalchemy import select
 
 from accounts.auth import ALL_ROLES, roles_required
 from api.context import app_settings, db_session, object_store
+from api.contract import errors
 from api.fields import ID_PATH
 from api.idempotency import idempotent
 from api.pagination import SelectPage
 from errors import Invalid
-from models import MorningCheck, Role
+from models import MorningCheck, Role, User
 from reps import morning as service
 from reps.checklist import ChecklistSchema
 from reps.schemas import (
@@ -26,6 +27,7 @@ from reps.schemas import (
     SelfieFileSchema,
     SelfieReviewSchema,
 )
+from reps.selfie import ImageLimits
 from routes.service import today_for
 
 blp = Blueprint("morning_check", __name__, url_prefix="/api/v1", description="The morning check: selfie and checklist")
@@ -37,8 +39,13 @@ SUPERVISORS = (Role.manager,)
 def _view(check, day, session):
     data = {key: getattr(check, key)
             for key in MorningCheckSchema().fields if check is not None and hasattr(check, key)}
-    data.update(day=day, rep_id=check.rep_id if check else current_user.id,
-                deadline=app_settings().morning_check_deadline, checklist=service.checklist_in_force(session, day))
+    rep = session.get_one(User, check.rep_id) if check else current_user
+    deadline = app_settings().morning_check_deadline
+    cutoff = service.deadline_at(day, rep.time_zone, deadline)
+    data.update(day=day, rep_id=rep.id, deadline=deadline, deadline_at=cutoff,
+                late=service.submitted_late(check, cutoff),
+                instant_card_meetings=service.instant_card_meetings(session, rep, day, _products()),
+                checklist=service.checklist_in_force(session, day))
     return data
 
 
@@ -64,7 +71,9 @@ class MySelfie(MethodView):
     @idempotent
     @blp.arguments(SelfieFileSchema, location="files")
     @blp.response(201, MorningCheckSchema)
-    @blp.alt_response(422, description="Not a photo, not taken today, or not exactly one face")
+    @blp.alt_response(422, description="Not a photo, not shown to be taken today (no EXIF time, or another "
+                                       "day), or not exactly one face")
+    @errors(e409="Today's selfie is already approved", e413="The photo is too large")
     def post(self, files):
         """Upload today's selfie (JPEG/PNG/HEIC). It is checked, stripped of location data and queued
         for a supervisor's dress-code review."""
@@ -75,7 +84,8 @@ class MySelfie(MethodView):
         settings = app_settings()
         data = upload.read(settings.max_selfie_mb * 1024 * 1024 + 1)
         check = service.submit_selfie(session, object_store(), current_user,
-                                      data, settings.max_selfie_mb * 1024 * 1024)
+                                      data, settings.max_selfie_mb * 1024 * 1024,
+                                      limits=ImageLimits.from_settings(settings))
         session.flush()
         return _view(check, check.day, session)
 
@@ -86,6 +96,7 @@ class MyChecklist(MethodView):
     @idempotent
     @blp.arguments(ChecklistAnswersSchema)
     @blp.response(201, MorningCheckSchema)
+    @errors(e409="Today's checklist is already submitted")
     def post(self, body):
         """Answer today's checklist (the version in force). Failed rules (no passport, too few cards for
         today's instant-card meetings) are listed and recorded as `morning_check_failed`."""
@@ -117,6 +128,7 @@ class SelfieReview(MethodView):
     @idempotent
     @blp.arguments(SelfieReviewSchema)
     @blp.response(200, MorningCheckSchema)
+    @errors(e409="The selfie was already reviewed, or there is none to review")
     def post(self, body, check_id):
         """Approve the selfie, or reject it with a reason (recorded as `morning_check_failed`)."""
         session = db_session()
@@ -130,6 +142,7 @@ class SelfieReview(MethodView):
 class SelfieUrl(MethodView):
     @roles_required(Role.rep, *SUPERVISORS)
     @blp.response(200, LinkSchema)
+    @errors(e422="No selfie was uploaded for this check")
     def get(self, check_id):
         """A time-limited link to the stored selfie (location data removed)."""
         check = service.get_check(db_session(), current_user, check_id)

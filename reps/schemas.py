@@ -5,19 +5,26 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import validate
 
-from api.fields import CalendarDay, RecordId
+from api.fields import CalendarDay, Moment, RecordId
 from compliance.schemas import ViolationSchema
-from models import CallOutcome, TaskState
-from routes.schemas import MeetingSchema
+from models import CallOutcome, TaskKind, TaskState
+from reps.checklist import QuestionSchema
+from routes.schemas import MeetingSchema, PatchSchema
+
+SELFIE_STATUSES = ["pending", "approved", "rejected"]
+# A checklist answer: yes_no -> boolean, count and rating -> integer, text -> string
+ANSWER = ma.fields.Raw(metadata={"oneOf": [{"type": "boolean"}, {"type": "integer"}, {"type": "string"}]})
 
 
 class TaskSchema(ma.Schema):
     id = ma.fields.Integer()
     owner_id = ma.fields.Integer()
-    kind = ma.fields.Function(lambda task: task.kind.value)
-    state = ma.fields.Function(lambda task: task.state.value)
+    kind = ma.fields.Enum(TaskKind, by_value=True)
+    state = ma.fields.Enum(TaskState, by_value=True)
     meeting_id = ma.fields.Integer(allow_none=True)
+    parent_task_id = ma.fields.Integer(allow_none=True, metadata={"description": "the call this one retries"})
     title = ma.fields.String()
+    note = ma.fields.String(allow_none=True)
     deadline_at = ma.fields.DateTime(metadata={"description": "the central deadline"})
     own_planned_at = ma.fields.DateTime(allow_none=True)
     due_at = ma.fields.DateTime(allow_none=True)
@@ -25,8 +32,13 @@ class TaskSchema(ma.Schema):
     window_closes_at = ma.fields.DateTime(allow_none=True)
     attempt = ma.fields.Integer()
     completed_at = ma.fields.DateTime(allow_none=True)
-    call_outcome = ma.fields.Function(lambda task: task.call_outcome.value if task.call_outcome else None)
+    call_outcome = ma.fields.Enum(CallOutcome, by_value=True, allow_none=True)
     recording_id = ma.fields.String(allow_none=True)
+
+
+class LoggedCallSchema(TaskSchema):
+    next_task = ma.fields.Nested(TaskSchema, allow_none=True, metadata={
+        "description": "the task the call led to: a retry (not reachable) or a callback's next try; else null"})
 
 
 class TaskQuerySchema(ma.Schema):
@@ -38,7 +50,7 @@ class TaskCreateSchema(ma.Schema):
     owner_id = RecordId(required=True)
     kind = ma.fields.String(required=True, validate=validate.OneOf(["callback", "follow_up"]))
     title = ma.fields.String(required=True, validate=validate.Length(min=1, max=200))
-    deadline_at = ma.fields.AwareDateTime(required=True, metadata={"description": "the central deadline"})
+    deadline_at = Moment(required=True, metadata={"description": "the central deadline"})
     meeting_id = RecordId(allow_none=True)
     note = ma.fields.String(validate=validate.Length(max=2000))
 
@@ -47,14 +59,14 @@ class TaskDoneSchema(ma.Schema):
     note = ma.fields.String(validate=validate.Length(max=2000))
 
 
-class OwnTimeSchema(ma.Schema):
-    own_planned_at = ma.fields.AwareDateTime(required=True, allow_none=True,
+class OwnTimeSchema(PatchSchema):
+    own_planned_at = Moment(required=True, allow_none=True,
                                              metadata={"description": "your own time, never after the deadline"})
 
 
 class CallLogSchema(ma.Schema):
     outcome = ma.fields.Enum(CallOutcome, by_value=True, required=True)
-    called_at = ma.fields.AwareDateTime(required=True)
+    called_at = Moment(required=True)
     recording_id = ma.fields.String(validate=validate.Length(max=32))
     note = ma.fields.String(validate=validate.Length(max=2000))
 
@@ -65,26 +77,44 @@ class TodaySchema(ma.Schema):
     route = ma.fields.List(ma.fields.Nested(MeetingSchema))
     open_tasks = ma.fields.List(ma.fields.Nested(TaskSchema))
     violations = ma.fields.List(ma.fields.Nested(ViolationSchema))
-    morning_check = ma.fields.Dict(metadata={"description": "selfie_status, checklist_submitted_at, deadline"})
+    morning_check = ma.fields.Nested("TodayMorningCheckSchema")
+
+
+class TodayMorningCheckSchema(ma.Schema):
+    deadline = ma.fields.String(metadata={"description": "HH:MM, the rep's local time (see deadline_at)"})
+    deadline_at = ma.fields.AwareDateTime(metadata={"description": "today's deadline as an instant"})
+    selfie_status = ma.fields.String(allow_none=True, validate=validate.OneOf(SELFIE_STATUSES),
+                                     metadata={"description": "null: no selfie yet"})
+    checklist_submitted = ma.fields.Boolean()
+    checklist_submitted_at = ma.fields.DateTime(allow_none=True)
+    checklist_failures = ma.fields.List(ma.fields.String())
+    instant_card_meetings = ma.fields.Integer(metadata={
+        "description": "today's meetings handing over an instant card: the non-personalised cards you need"})
+    late = ma.fields.Boolean(metadata={"description": "something was submitted after the deadline"})
 
 
 class ChecklistVersionSchema(ma.Schema):
-    id = ma.fields.Integer(dump_only=True)
+    id = ma.fields.Integer(dump_only=True, allow_none=True, metadata={
+        "description": "null for the built-in default, before anyone has answered it"})
     version = ma.fields.Integer(dump_only=True)
     effective_from = ma.fields.Date(required=True)
-    questions = ma.fields.List(ma.fields.Dict(), required=True)
+    questions = ma.fields.List(ma.fields.Nested(QuestionSchema), required=True)
 
 
 class MorningCheckSchema(ma.Schema):
     id = ma.fields.Integer(allow_none=True)
     rep_id = ma.fields.Integer()
     day = ma.fields.Date()
-    deadline = ma.fields.String(metadata={"description": "local time in the rep's zone"})
-    selfie_status = ma.fields.String(allow_none=True, metadata={"enum": ["pending", "approved", "rejected"]})
+    deadline = ma.fields.String(metadata={"description": "HH:MM, local time in the rep's zone"})
+    deadline_at = ma.fields.AwareDateTime(metadata={"description": "the day's deadline as an instant"})
+    late = ma.fields.Boolean(metadata={"description": "something was submitted after the deadline"})
+    instant_card_meetings = ma.fields.Integer(metadata={
+        "description": "the day's meetings handing over an instant card: the non-personalised cards needed"})
+    selfie_status = ma.fields.String(allow_none=True, validate=validate.OneOf(SELFIE_STATUSES))
     selfie_taken_at = ma.fields.DateTime(allow_none=True)
     selfie_uploaded_at = ma.fields.DateTime(allow_none=True)
     selfie_reject_reason = ma.fields.String(allow_none=True)
-    answers = ma.fields.Dict(allow_none=True)
+    answers = ma.fields.Dict(keys=ma.fields.String(), values=ANSWER, allow_none=True)
     checklist_submitted_at = ma.fields.DateTime(allow_none=True)
     checklist_failures = ma.fields.List(ma.fields.String(), allow_none=True)
     checklist = ma.fields.Nested(ChecklistVersionSchema, allow_none=True)
@@ -95,14 +125,15 @@ class MorningQuerySchema(ma.Schema):
 
 
 class MorningQueueQuerySchema(ma.Schema):
-    selfie_status = ma.fields.String(load_default="pending",
-                                     validate=validate.OneOf(["pending", "approved", "rejected"]))
+    selfie_status = ma.fields.String(load_default="pending", validate=validate.OneOf(SELFIE_STATUSES))
     day = CalendarDay()
     rep_id = RecordId()
 
 
 class ChecklistAnswersSchema(ma.Schema):
-    answers = ma.fields.Dict(keys=ma.fields.String(validate=validate.Length(max=64)), required=True)
+    answers = ma.fields.Dict(keys=ma.fields.String(validate=validate.Length(max=64)), values=ANSWER, required=True,
+                             metadata={"description": "question id -> answer (yes_no: boolean, count and rating: "
+                                                      "integer, text: string)"})
 
 
 class SelfieFileSchema(ma.Schema):

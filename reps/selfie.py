@@ -15,6 +15,21 @@ ACCEPTED_FORMATS = {"JPEG": "image/jpeg", "PNG": "image/png", "HEIF": "image/hei
 EXIF_DATETIME_ORIGINAL, EXIF_DATETIME = 0x9003, 0x0132
 MAX_PIXELS = 60_000_000
 DETECTION_SIDE = 640
+# The longest side kept: enough for a supervisor to judge dress code. A JPEG is decoded at a reduced
+# scale (1/2, 1/4, 1/8 in the DCT) straight to about this size, so a big photo never sits in memory.
+WORKING_SIDE = 2048
+
+
+@dataclass(frozen=True)
+class ImageLimits:
+    """Bounds read from the image header, before a single pixel is decoded."""
+
+    max_pixels: int = 50_000_000
+    max_side: int = 10_000
+
+    @classmethod
+    def from_settings(cls, settings) -> ImageLimits:
+        return cls(max_pixels=settings.max_selfie_megapixels * 1_000_000, max_side=settings.max_selfie_side)
 
 
 @dataclass(frozen=True)
@@ -42,13 +57,24 @@ def _register_image_formats() -> None:
     Image.MAX_IMAGE_PIXELS = MAX_PIXELS
 
 
-def _open(data: bytes):
+def _check_dimensions(width: int, height: int, limits: ImageLimits) -> None:
+    if width > limits.max_side or height > limits.max_side or width * height > limits.max_pixels:
+        raise _refuse(f"The picture is {width} x {height} pixels; a selfie may be at most {limits.max_side} pixels "
+                      f"on a side and {limits.max_pixels / 1e6:g} megapixels. Send the camera's normal photo.")
+
+
+def _open(data: bytes, limits: ImageLimits):
     from PIL import Image, UnidentifiedImageError
 
     _register_image_formats()
     try:
-        image = Image.open(io.BytesIO(data))
+        image = Image.open(io.BytesIO(data))  # reads the header only
+        _check_dimensions(image.width, image.height, limits)
+        if image.format in ("JPEG", "MPO"):
+            image.draft("RGB", (WORKING_SIDE, WORKING_SIDE))
         image.load()
+        if max(image.size) > WORKING_SIDE:
+            image.thumbnail((WORKING_SIDE, WORKING_SIDE))  # keeps the EXIF in image.info/getexif()
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
         raise _refuse("This is not a photo we can read; send a JPEG, PNG or HEIC picture from the camera.") from exc
     except Image.DecompressionBombError as exc:
@@ -102,12 +128,12 @@ def count_faces(image) -> int:
     return sum(1 for face in found if any(_overlap(face, other) > 0.3 for other in confirming))
 
 
-def check_selfie(data: bytes, *, today: date, time_zone: str) -> CheckedSelfie:
+def check_selfie(data: bytes, *, today: date, time_zone: str, limits: ImageLimits | None = None) -> CheckedSelfie:
     from PIL import ImageOps
 
     if not data:
         raise _refuse("The file is empty.")
-    image = _open(data)
+    image = _open(data, limits or ImageLimits())
     taken_at = _exif_time(image, time_zone)
     if taken_at is not None and taken_at.date() != today:
         raise _refuse(f"The photo was taken on {taken_at.date().isoformat()}, not today; take a new selfie.")

@@ -3,7 +3,9 @@ expiry at the end of the deadline day, and the reminder-call violations. No Flas
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -13,6 +15,7 @@ from models import (
     CallOutcome,
     Meeting,
     MeetingStatus,
+    Recording,
     Role,
     Task,
     TaskKind,
@@ -78,14 +81,24 @@ def open_call_tasks(session: Session, meeting_id: int) -> list[Task]:
         Task.meeting_id == meeting_id, Task.kind.in_(CALL_TASKS), Task.state == TaskState.open)))
 
 
-def follow_meeting(session: Session, meeting: Meeting, tolerance: timedelta) -> None:
-    """Keep the meeting's reminder call in step: moved with a reschedule, cancelled with the meeting."""
+def follow_meeting(session: Session, meeting: Meeting, tolerance: timedelta, *, moved: bool = False) -> None:
+    """Keep the meeting's reminder call in step: moved with a reschedule, cancelled with the meeting.
+
+    When the meeting `moved` after its reminder call was already made, the client is called again
+    before the new time: a new reminder call, and any retry still open for the old time is closed.
+    """
     if meeting.status in (MeetingStatus.cancelled, MeetingStatus.failed, MeetingStatus.client_no_show):
         for task in open_call_tasks(session, meeting.id):
             task.state, task.updated_at = TaskState.cancelled, utcnow()
         return
     window = reminder_call_window(meeting.starts_at, tolerance)
-    for task in open_call_tasks(session, meeting.id):
+    open_tasks = open_call_tasks(session, meeting.id)
+    if moved and not any(task.kind == TaskKind.reminder_call for task in open_tasks):
+        for task in open_tasks:  # retries of the call about the old time
+            task.state, task.updated_at = TaskState.cancelled, utcnow()
+        create_reminder_call_task(session, meeting, tolerance)
+        return
+    for task in open_tasks:
         if task.kind == TaskKind.reminder_call:
             task.deadline_at, task.due_at = window.deadline_at, window.due_at
             task.window_opens_at, task.window_closes_at = window.opens_at, window.closes_at
@@ -125,9 +138,36 @@ def _violation(session: Session, meeting: Meeting, criterion: str, evidence: dic
                                    dedupe_key=f"{criterion}:meeting:{meeting.id}", evidence=evidence)
 
 
+@dataclass
+class LoggedCall:
+    """The call task as logged, and the task it led to (a retry, a callback), if any."""
+
+    task: Task
+    next_task: Task | None = None
+
+    def __getattr__(self, name: str) -> Any:  # reads as the task itself, plus `next_task`
+        return getattr(self.task, name)
+
+
+def own_recording_id(session: Session, task: Task, recording_id: str | None) -> str | None:
+    """The recording a call log names, if it is one the task's owner uploaded for the task's meeting.
+
+    Any other id (unknown, another rep's, another meeting's) gets the same answer, so the answer
+    tells nothing about recordings that are not the caller's."""
+    if recording_id is None:
+        return None
+    recording = session.get(Recording, recording_id)
+    if (recording is None or recording.rep_id != task.owner_id
+            or (task.meeting_id is not None and recording.meeting_id != task.meeting_id)):
+        raise Invalid("No recording of yours for this call has that id; upload the call (POST /api/v1/recordings) "
+                      "and send the id it answered, or leave recording_id out.",
+                      errors={"recording_id": ["Not one of your recordings of this meeting's call."]})
+    return recording.id
+
+
 def log_call(session: Session, task: Task, *, outcome: CallOutcome, called_at: datetime,
-             recording_id: str | None = None, note: str | None = None, now: datetime | None = None) -> Task:
-    """Record the reminder call; returns the retry task when the client was not reachable, else the task."""
+             recording_id: str | None = None, note: str | None = None, now: datetime | None = None) -> LoggedCall:
+    """Record the call; with the retry task when the client was not reachable (or a callback's next try)."""
     now = now or utcnow()
     if task.kind not in (*CALL_TASKS, TaskKind.callback):
         raise Conflict("Only call tasks take a call log.")
@@ -135,11 +175,12 @@ def log_call(session: Session, task: Task, *, outcome: CallOutcome, called_at: d
         raise Conflict(f"The task is already {task.state.value}.")
     if called_at > now + timedelta(minutes=5):
         raise Invalid("The call cannot be in the future.", errors={"called_at": ["Must not be in the future."]})
+    recording_id = own_recording_id(session, task, recording_id)
     meeting = session.get(Meeting, task.meeting_id) if task.meeting_id else None
     task.state, task.completed_at, task.call_outcome = TaskState.done, called_at, outcome
     if task.kind == TaskKind.callback:
         task.recording_id, task.note, task.updated_at = recording_id, note, now
-        return _follow_up_callback(session, task, outcome, called_at)
+        return LoggedCall(task, _follow_up_callback(session, task, outcome, called_at))
     task.recording_id, task.note, task.updated_at = recording_id, note, now
     if task.kind == TaskKind.reminder_call and meeting is not None and called_at < meeting.starts_at:
         opens, closes = task.window_opens_at, task.window_closes_at
@@ -157,21 +198,21 @@ def log_call(session: Session, task: Task, *, outcome: CallOutcome, called_at: d
         )
         session.add(retry)
         session.flush()
-        return retry
-    return task
+        return LoggedCall(task, retry)
+    return LoggedCall(task)
 
 
-def _follow_up_callback(session: Session, task: Task, outcome: CallOutcome, called_at: datetime) -> Task:
+def _follow_up_callback(session: Session, task: Task, outcome: CallOutcome, called_at: datetime) -> Task | None:
     """Client not reached: try again within 2 business days; after the 3rd miss, escalate to managers."""
     if outcome != CallOutcome.not_reachable:
-        return task
+        return None
     owner = session.get_one(User, task.owner_id)
     if should_escalate(task.attempt, ESCALATE_AFTER_MISSED):
         from notifications.outbox import escalate_to_managers
 
         escalate_to_managers(session, task, owner)
         task.note = f"escalated after {task.attempt} missed attempts"
-        return task
+        return None
     retry = Task(
         owner_id=task.owner_id, kind=TaskKind.callback, meeting_id=task.meeting_id, parent_task_id=task.id,
         title=task.title, attempt=task.attempt + 1,

@@ -5,19 +5,21 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from flask import Response, request
+from flask import Response, jsonify, request
 from flask.views import MethodView
 from flask_jwt_extended import current_user
 from flask_smorest import Blueprint
 
 from accounts.auth import ALL_ROLES, roles_required
-from api.context import app_settings, db_session
+from api.context import app_settings, db_session, read_only, services
+from api.contract import ETAG, errors, requires_if_match, takes_if_none_match
 from api.fields import ID_PATH
 from api.idempotency import idempotent
 from errors import Invalid
-from models import Role, User
-from routes import importer, service
+from models import Role
+from routes import importer, reads, service
 from routes.schemas import (
+    IMPORT_FORMATS,
     ImportFileSchema,
     ImportReportSchema,
     MeetingQuerySchema,
@@ -29,6 +31,7 @@ from routes.schemas import (
     SyncSchema,
     TransitionSchema,
 )
+from routes.sync_tokens import SyncTokens
 
 blp = Blueprint("meetings", __name__, url_prefix="/api/v1", description="Route plans and meetings")
 PLANNERS = (Role.manager,)
@@ -46,24 +49,24 @@ def _with_etag(meeting, status: int = 200):
 
 @blp.route("/route")
 class Route(MethodView):
+    @read_only
     @roles_required(*ALL_ROLES)
+    @takes_if_none_match
     @blp.arguments(MeetingQuerySchema, location="query")
-    @blp.response(200, RouteSchema)
-    @blp.alt_response(304, description="Not modified since the ETag in If-None-Match")
+    @blp.response(200, RouteSchema, headers=ETAG)
+    @blp.alt_response(304, description="Not modified since the ETag in If-None-Match", headers=ETAG)
+    @errors(404)
     def get(self, query):
         """A rep's route for a day (default: today in the rep's zone). Send If-None-Match to get 304."""
         session = db_session()
-        rep_id = current_user.id if current_user.role == Role.rep else query.get("rep_id")
-        meetings = service.meetings_of_day(session, current_user, day=query.get("day"), rep_id=rep_id)
-        owner = session.get_one(User, rep_id) if rep_id else current_user
-        day = query.get("day") or service.today_for(owner)
-        etag = service.route_etag(meetings, day, rep_id)
-        if request.if_none_match.contains(etag):
+        route = service.day_route(session, current_user, day=query.get("day"), rep_id=query.get("rep_id"))
+        # If-None-Match compares weakly (RFC 9110 13.1.2); the 304 is decided on (id, version) alone
+        if request.if_none_match and request.if_none_match.contains_weak(etag := reads.route_etag(session, route)):
             response = Response(status=304)
             response.set_etag(etag)
             return response
-        return {"day": day, "rep_id": rep_id, "meetings": meetings}, 200, {"ETag": f'"{etag}"',
-                                                                            "Cache-Control": "private, no-cache"}
+        body, etag = reads.route_body(session, route)
+        return jsonify(body), 200, {"ETag": f'"{etag}"', "Cache-Control": "private, no-cache"}
 
 
 @blp.route("/meetings")
@@ -71,6 +74,7 @@ class Meetings(MethodView):
     @roles_required(*ALL_ROLES)
     @blp.arguments(MeetingQuerySchema, location="query")
     @blp.response(200, MeetingSchema(many=True))
+    @errors(404)
     def get(self, query):
         """The meetings of a day (default: today in the rep's time zone), in time order."""
         return service.meetings_of_day(db_session(), current_user, day=query.get("day"), rep_id=query.get("rep_id"))
@@ -78,7 +82,8 @@ class Meetings(MethodView):
     @roles_required(*PLANNERS)
     @idempotent
     @blp.arguments(MeetingSchema)
-    @blp.response(201, MeetingSchema)
+    @blp.response(201, MeetingSchema, headers=ETAG)
+    @errors(e409="The rep already has a meeting at that time")
     def post(self, data):
         """Plan a meeting on a rep's route; its reminder-call task is created with it."""
         session = db_session()
@@ -93,10 +98,9 @@ class MeetingImport(MethodView):
     @idempotent
     @blp.arguments(ImportFileSchema, location="files")
     @blp.response(200, ImportReportSchema)
+    @blp.doc(description=IMPORT_FORMATS)
     def post(self, files):
-        """Import route plans from a CSV (header: rep,date,start,end,client_name,client_phone,client_email,
-        client_language,english_speaking_client,address,latitude,longitude,products,offers; lists split
-        by `;`) or a JSON list. Good rows are planned; the answer lists the rejected rows and why."""
+        """Import route plans from a CSV or JSON file; good rows are planned, rejected rows listed with why."""
         upload = files["file"]
         if not hasattr(upload, "read"):
             raise Invalid("Send the plan as a file part named `file`.", errors={"file": ["Not a file."]})
@@ -114,28 +118,34 @@ class MeetingImport(MethodView):
 
 @blp.route("/meetings/changes")
 class MeetingChanges(MethodView):
+    @read_only
     @roles_required(*ALL_ROLES)
     @blp.arguments(SyncQuerySchema, location="query")
     @blp.response(200, SyncSchema)
-    @blp.alt_response(410, description="The token is too old: reload in full (call without `since`)")
+    @blp.alt_response(410, description="The token cannot be served (too old, malformed or another user's): "
+                                       "reload in full (call without `since`)")
+    @errors(404)
     def get(self, query):
         """Meetings new, changed or cancelled since `since`, ids of deleted ones, and the next token."""
-        page = service.changes_since(db_session(), current_user, query.get("since"), query.get("rep_id"))
-        return page.__dict__
+        page = service.changes_since(db_session(), current_user, query.get("since"), query.get("rep_id"),
+                                     tokens=SyncTokens(services().secret_key))
+        return jsonify(reads.sync_body(page))
 
 
 @blp.route(f"/meetings/<{ID_PATH}:meeting_id>")
 class MeetingItem(MethodView):
     @roles_required(*ALL_ROLES)
-    @blp.response(200, MeetingSchema)
+    @blp.response(200, MeetingSchema, headers=ETAG)
     def get(self, meeting_id):
         """One meeting (a rep: only their own); its ETag goes into If-Match of a change."""
         return _with_etag(service.get_meeting(db_session(), current_user, meeting_id))
 
     @roles_required(*EDITORS)
+    @requires_if_match
     @blp.arguments(MeetingUpdateSchema)
-    @blp.response(200, MeetingSchema)
-    @blp.alt_response(412, description="If-Match is stale: someone else changed the meeting")
+    @blp.response(200, MeetingSchema, headers=ETAG)
+    @errors(e409="The meeting can no longer be edited, or the new interval overlaps another meeting, or someone "
+                 "saved a change at the same moment (`concurrent_change`)")
     def patch(self, changes, meeting_id):
         """Change a meeting's client details or interval (send If-Match with the ETag you read)."""
         session = db_session()
@@ -145,7 +155,9 @@ class MeetingItem(MethodView):
         return _with_etag(meeting)
 
     @roles_required(*PLANNERS)
+    @requires_if_match
     @blp.response(204)
+    @errors(e409="Someone saved a change at the same moment (`concurrent_change`)")
     def delete(self, meeting_id):
         """Take a meeting off the route (phones learn of it through the sync)."""
         session = db_session()
@@ -158,9 +170,11 @@ class MeetingItem(MethodView):
 class MeetingTransitions(MethodView):
     @roles_required(Role.rep, *EDITORS)
     @idempotent
+    @requires_if_match
     @blp.arguments(TransitionSchema)
-    @blp.response(200, MeetingSchema)
-    @blp.alt_response(409, description="Not allowed from the current state; `allowed` lists what is")
+    @blp.response(200, MeetingSchema, headers=ETAG)
+    @errors(e409="Not allowed from the current state (`allowed` lists what is, `status_now` the state), not yet "
+                 "(too early for the clock), the new interval overlaps, or a concurrent change")
     def post(self, body, meeting_id):
         """Move a meeting through its lifecycle: confirm, start, complete (offers presented/accepted),
         cancel (caused_by, reason), reschedule (caused_by, new interval), no_show, fail (reason)."""
@@ -176,8 +190,10 @@ class MeetingTransitions(MethodView):
 class MeetingPlace(MethodView):
     @roles_required(Role.rep, *EDITORS)
     @idempotent
+    @requires_if_match
     @blp.arguments(PlaceChangeSchema)
-    @blp.response(200, MeetingSchema)
+    @blp.response(200, MeetingSchema, headers=ETAG)
+    @errors(e409="Only a client's request moves a meeting, and only an active meeting moves")
     def post(self, body, meeting_id):
         """Move the meeting to another place; allowed only when the client asked for it."""
         session = db_session()

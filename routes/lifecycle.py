@@ -7,11 +7,13 @@ rescheduled (a new interval; the meeting stays on the route), client_no_show, fa
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
-from errors import Conflict
+from errors import Conflict, NotYet
 from models import MeetingStatus as S
 
 ACTIVE = (S.planned, S.confirmed, S.rescheduled)
+EARLIEST_START = timedelta(minutes=30)  # a rep who arrives early may begin once the client is there
 CAUSES = ("client", "rep")
 
 
@@ -52,3 +54,15 @@ def next_status(status: S, action_name: str) -> S:
             status_now=status.value,
         )
     return action.target
+
+
+def check_timing(action_name: str, starts_at: datetime, now: datetime) -> None:
+    """What the clock allows: a visit starts from 30 minutes before its time; a client is a no-show only once
+    the meeting's time has come. 409 saying when it becomes possible."""
+    earliest_start = starts_at - EARLIEST_START
+    if action_name == "start" and now < earliest_start:
+        raise NotYet(f"The meeting starts at {starts_at.isoformat()}; it can be started from "
+                     f"{earliest_start.isoformat()} on.", not_before=earliest_start.isoformat())
+    if action_name == "no_show" and now < starts_at:
+        raise NotYet(f"The client can be a no-show only once the meeting's time has come ({starts_at.isoformat()}).",
+                     not_before=starts_at.isoformat())

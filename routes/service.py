@@ -3,21 +3,25 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
-from errors import Conflict, Gone, Invalid, NotFound, PreconditionFailed
+from errors import Conflict, Gone, Invalid, NotFound, PreconditionFailed, PreconditionRequired
 from models import Meeting, MeetingChange, MeetingStatus, Role, User, utcnow
 from notifications import outbox
 from reps import tasks as task_service
-from routes.lifecycle import ACTIONS, CAUSES, next_status
+from routes.lifecycle import ACTIONS, CAUSES, check_timing, next_status
+from routes.sync_tokens import UNUSABLE as UNUSABLE_TOKEN
+from routes.sync_tokens import SyncTokens
 
 SYNC_RETENTION = timedelta(days=30)
+MAX_MEETING_LENGTH = timedelta(hours=12)
 DEFAULT_TOLERANCE = timedelta(minutes=15)
 
 
@@ -44,16 +48,31 @@ def _rep(session: Session, viewer: User, rep_id: int | None) -> User | None:
     return rep
 
 
-def meetings_of_day(session: Session, viewer: User, *, day: date | None = None,
-                    rep_id: int | None = None) -> list[Meeting]:
+@dataclass(frozen=True)
+class DayRoute:
+    """Whose route (None: every rep's, for staff), which day, and the SELECT of its meetings in route order
+    (one range of ix_meetings_rep_id_starts_at for a rep: the cost does not grow with their history)."""
+
+    rep_id: int | None
+    day: date
+    statement: Select[Any]
+
+
+def day_route(session: Session, viewer: User, *, day: date | None = None, rep_id: int | None = None) -> DayRoute:
     rep = _rep(session, viewer, rep_id)
     zone_owner = rep or viewer
-    start, end = local_day_bounds(day or today_for(zone_owner), zone_owner.time_zone)
+    day = day or today_for(zone_owner)
+    start, end = local_day_bounds(day, zone_owner.time_zone)
     statement = (select(Meeting).where(Meeting.starts_at >= start, Meeting.starts_at < end,
                                        Meeting.deleted_at.is_(None)).order_by(Meeting.starts_at, Meeting.id))
     if rep is not None:
         statement = statement.where(Meeting.rep_id == rep.id)
-    return list(session.scalars(statement))
+    return DayRoute(rep.id if rep is not None else None, day, statement)
+
+
+def meetings_of_day(session: Session, viewer: User, *, day: date | None = None,
+                    rep_id: int | None = None) -> list[Meeting]:
+    return list(session.scalars(day_route(session, viewer, day=day, rep_id=rep_id).statement))
 
 
 def get_meeting(session: Session, viewer: User, meeting_id: int) -> Meeting:
@@ -67,7 +86,8 @@ def meeting_etag(meeting: Meeting) -> str:
     return f"m{meeting.id}-v{meeting.version}"
 
 
-def route_etag(meetings: list[Meeting], day: date, rep_id: int | None) -> str:
+def route_etag(meetings: Iterable[Any], day: date, rep_id: int | None) -> str:
+    """From each meeting's id and version alone (meetings, or rows of just those two columns)."""
     digest = hashlib.sha256(f"{day}|{rep_id}|".encode())
     for meeting in meetings:
         digest.update(f"{meeting.id}:{meeting.version};".encode())
@@ -75,15 +95,26 @@ def route_etag(meetings: list[Meeting], day: date, rep_id: int | None) -> str:
 
 
 def check_if_match(meeting: Meeting, if_match: str | None) -> None:
-    """A stale If-Match means someone changed the meeting since the client read it: 412."""
-    if not if_match:
-        return
+    """Meetings are shared (planners, support, the rep): a change must name the version it was made on.
+
+    None: 428. A stale one means someone changed the meeting since the client read it: 412.
+    """
+    if not (if_match or "").strip():
+        raise PreconditionRequired(
+            "Send If-Match with the ETag of the meeting as you read it (the ETag header of GET /meetings/{id}, or "
+            "its `etag` in any list), so that a change someone made meanwhile is not overwritten."
+        )
+    assert if_match is not None
     tags = {tag.strip().removeprefix("W/").strip('"') for tag in if_match.split(",")}
     if "*" not in tags and meeting_etag(meeting) not in tags:
         raise PreconditionFailed(
             "The meeting was changed since you read it; reload it and apply your change again.",
-            current_etag=meeting_etag(meeting),
+            current_etag=quoted_etag(meeting),
         )
+
+
+def quoted_etag(meeting: Meeting) -> str:
+    return f'"{meeting_etag(meeting)}"'
 
 
 def _record(session: Session, meeting: Meeting, action: str, actor: User | None, changes: dict[str, Any]) -> None:
@@ -105,7 +136,7 @@ def _check_interval(session: Session, rep: User, starts_at: datetime, ends_at: d
                     ignore_id: int | None = None) -> None:
     if ends_at <= starts_at:
         raise Invalid("The meeting must end after it starts.", errors={"ends_at": ["Must be after starts_at."]})
-    if ends_at - starts_at > timedelta(hours=12):
+    if ends_at - starts_at > MAX_MEETING_LENGTH:
         raise Invalid("A meeting cannot last more than 12 hours.", errors={"ends_at": ["Too long."]})
     overlapping = session.scalar(select(Meeting).where(
         Meeting.rep_id == rep.id, Meeting.deleted_at.is_(None), Meeting.id != (ignore_id or 0),
@@ -154,7 +185,7 @@ def update_meeting(session: Session, actor: User, meeting: Meeting, changes: dic
     if diff:
         meeting.route_day = meeting.starts_at.astimezone(ZoneInfo(rep.time_zone)).date()
         _record(session, meeting, "edited", actor, diff)
-        task_service.follow_meeting(session, meeting, tolerance)
+        task_service.follow_meeting(session, meeting, tolerance, moved="starts_at" in diff)
         if "starts_at" in diff or "ends_at" in diff:
             outbox.notify_client_of_meeting_time(session, meeting, rep)
     return meeting
@@ -180,6 +211,7 @@ def transition(session: Session, actor: User, meeting: Meeting, action: str, pay
                if_match: str | None, tolerance: timedelta = DEFAULT_TOLERANCE) -> Meeting:
     check_if_match(meeting, if_match)
     target = next_status(meeting.status, action)
+    check_timing(action, meeting.starts_at, utcnow())
     rule = ACTIONS[action]
     errors: dict[str, list[str]] = {}
     if rule.needs_cause and payload.get("caused_by") not in CAUSES:
@@ -214,7 +246,7 @@ def transition(session: Session, actor: User, meeting: Meeting, action: str, pay
         diff["reason"] = meeting.status_reason
     meeting.status = target
     _record(session, meeting, action, actor, diff)
-    task_service.follow_meeting(session, meeting, tolerance)
+    task_service.follow_meeting(session, meeting, tolerance, moved=rule.needs_interval)
     if rule.needs_interval:
         outbox.notify_client_of_meeting_time(session, meeting, session.get_one(User, meeting.rep_id))
     return meeting
@@ -233,52 +265,47 @@ def delete_meeting(session: Session, actor: User, meeting: Meeting, if_match: st
 
 @dataclass(frozen=True)
 class SyncPage:
-    meetings: list[Meeting]
+    meetings: Sequence[Any]  # rows of the meetings table, every column (no ORM objects: a phone polls this)
     deleted_ids: list[int]
     token: str
     full_reload: bool = False
 
 
-def _token(seq: int) -> str:
-    return f"v1.{seq}"
-
-
-def _parse_token(token: str) -> int:
-    try:
-        prefix, seq = token.split(".", 1)
-        if prefix != "v1":
-            raise ValueError
-        return int(seq)
-    except ValueError:
-        raise Invalid("Unknown sync token; start with a full sync (no `since`).",
-                      errors={"since": ["Unknown token."]}) from None
-
-
-def changes_since(session: Session, viewer: User, since: str | None, rep_id: int | None = None) -> SyncPage:
+def changes_since(session: Session, viewer: User, since: str | None, rep_id: int | None = None, *,
+                  tokens: SyncTokens) -> SyncPage:
     """Meetings changed after `since` (new, changed, cancelled) plus deleted ids, and the next token.
 
-    Without `since`: the rep's meetings from today on (a full load). A token that missed changes
-    older than SYNC_RETENTION is not served (410): the client reloads in full.
+    Without `since`: the rep's meetings from today on (a full load). A token that cannot be served
+    (too old: it missed changes older than SYNC_RETENTION; malformed; issued to someone else or for
+    another rep) answers 410: the client reloads in full.
     """
     rep = _rep(session, viewer, rep_id)
+    scope = SyncTokens.scope(viewer.id, rep.id if rep is not None else None)
+
+    def _token(position: int) -> str:
+        return tokens.seal(scope, position)
+
     latest = session.scalar(select(func.max(MeetingChange.seq))) or 0
     if since is None:
         start, _ = local_day_bounds(today_for(rep or viewer), (rep or viewer).time_zone)
-        statement = select(Meeting).where(Meeting.ends_at >= start, Meeting.deleted_at.is_(None))
+        # starts_at's bound adds nothing to ends_at's (no meeting is longer) but lets the index skip the past
+        statement = select(*Meeting.__table__.columns).where(
+            Meeting.ends_at >= start, Meeting.starts_at >= start - MAX_MEETING_LENGTH, Meeting.deleted_at.is_(None))
         if rep is not None:
             statement = statement.where(Meeting.rep_id == rep.id)
-        return SyncPage(list(session.scalars(statement.order_by(Meeting.starts_at))), [], _token(latest), True)
-    seq = _parse_token(since)
-    if seq > latest:
-        raise Invalid("That sync token is from the future; start with a full sync.",
-                      errors={"since": ["Unknown token."]})
-    first_missed = session.scalar(select(func.min(MeetingChange.at)).where(MeetingChange.seq > seq))
+        return SyncPage(session.execute(statement.order_by(Meeting.starts_at)).all(), [], _token(latest), True)
+    seq = tokens.open(scope, since)
+    if seq > latest:  # issued by this key, but for another database (a restored backup): unusable too
+        raise Gone(UNUSABLE_TOKEN)
+    # The first change the token missed, by the primary key: min(at) over `seq > :since` would read them all.
+    first_missed = session.scalar(select(MeetingChange.at).where(MeetingChange.seq > seq)
+                                  .order_by(MeetingChange.seq).limit(1))
     if first_missed is not None and first_missed < utcnow() - SYNC_RETENTION:
         raise Gone("That sync token is too old to serve; reload in full (call again without `since`).")
-    statement = select(Meeting).where(Meeting.change_seq > seq)
+    statement = select(*Meeting.__table__.columns).where(Meeting.change_seq > seq)
     if rep is not None:
         statement = statement.where(Meeting.rep_id == rep.id)
-    changed = list(session.scalars(statement.order_by(Meeting.change_seq)))
+    changed = session.execute(statement.order_by(Meeting.change_seq)).all()
     return SyncPage(
         [meeting for meeting in changed if meeting.deleted_at is None],
         [meeting.id for meeting in changed if meeting.deleted_at is not None],

@@ -31,8 +31,15 @@ def _verify(store: LocalObjectStore, action: str, key: str) -> None:
         raise Forbidden("This link is invalid or has expired; ask for a new one.")
 
 
+_SIGNED_LINK = {"403": {"description": "The link is invalid or has expired; ask the API for a new one"},
+                "404": {"description": "No such object, or objects are served by S3, not this server"}}
+
+
 @blp.route("/<path:key>", methods=["GET"])
-@blp.doc(security=[], description="Download a stored file through a signed link handed out by the API.")
+@blp.doc(security=[], description="Download a stored file through a signed link handed out by the API.",
+         responses={"200": {"description": "The file", "content": {"*/*": {"schema": {"type": "string",
+                                                                                      "format": "binary"}}}},
+                    **_SIGNED_LINK})
 def download(key: str):
     store = _store()
     _verify(store, "get", key)
@@ -43,7 +50,10 @@ def download(key: str):
 
 
 @blp.route("/<path:key>", methods=["PUT"])
-@blp.doc(security=[], description="Upload a file through a signed link handed out by the API.")
+@blp.doc(security=[], description="Upload a file through a signed link handed out by the API.",
+         requestBody={"required": True, "content": {"*/*": {"schema": {"type": "string", "format": "binary"}}}},
+         responses={"204": {"description": "Stored"}, "413": {"description": "The file is too large"},
+                    **_SIGNED_LINK})
 def upload(key: str):
     store = _store()
     _verify(store, "put", key)

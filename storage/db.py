@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -9,6 +10,7 @@ from typing import Any, cast
 
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import CursorResult, Engine, Result, make_url
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session, scoped_session, sessionmaker
 
 
@@ -29,7 +31,42 @@ def make_engine(url: str) -> Engine:
             cursor.close()
 
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    engine = create_engine(url)
+    _ping_after_idle(engine)
+    return engine
+
+
+PING_AFTER_IDLE_SECONDS = 10.0
+
+
+def _ping_after_idle(engine: Engine) -> None:
+    """Test a pooled connection before use only when it sat idle for a while (pool_pre_ping tests it
+    before every request: a round trip each). One used seconds ago is alive but for a server restart
+    in those seconds, which fails that one request and makes the pool drop the rest."""
+
+    @event.listens_for(engine, "checkin")
+    def _idle_since(_dbapi_connection, record):
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _ping_if_idle(dbapi_connection, record, _proxy):
+        if time.monotonic() - record.info.get("idle_since", 0.0) < PING_AFTER_IDLE_SECONDS:
+            return
+        try:
+            if not engine.dialect.do_ping(dbapi_connection):
+                raise DisconnectionError("the connection did not answer a ping")
+        except DisconnectionError:
+            raise
+        except Exception as error:  # any failure of the ping means a dead connection
+            raise DisconnectionError(str(error)) from error  # the pool retries with a new connection
+
+
+def read_without_transaction(session: Session) -> None:
+    """For a unit of work that only reads: on PostgreSQL its statements run in autocommit, without the
+    BEGIN and ROLLBACK round trips (under READ COMMITTED every statement takes its own snapshot, in a
+    transaction or not, so the answers are the same). Call it before the session's first statement."""
+    if session.get_bind().dialect.name == "postgresql" and not session.in_transaction():
+        session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
 
 
 def rowcount(result: Result[Any]) -> int:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import os
+import re
 import shutil
 import tempfile
 import time
@@ -17,6 +18,7 @@ from pathlib import Path
 from typing import IO, BinaryIO, Protocol
 from urllib.parse import urlencode
 
+from errors import Invalid
 from settings import Settings
 
 
@@ -55,9 +57,22 @@ def new_object_key(prefix: str, suffix: str = "", retry_seed: str | None = None)
     return f"{prefix}/{time.strftime('%Y/%m')}/{name.hex}{safe_suffix}"
 
 
+class InvalidObjectKey(Invalid, ValueError):
+    """A key the server never makes (a path step such as `..`, a backslash, a control character):
+    refused before it reaches a file path or a bucket, as the client's error (422), not a crash."""
+
+
+# What new_object_key makes: `/`-separated segments of letters, digits, `.`, `_` and `-`, none
+# starting with a dot (so no `.` or `..` step, no hidden file), no empty segment.
+_KEY = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9._-]{0,127}(?:/[A-Za-z0-9_-][A-Za-z0-9._-]{0,127}){0,15}")
+MAX_KEY_LENGTH = 255
+
+
 def _check_key(key: str) -> str:
-    if not key or key.startswith("/") or ".." in key.split("/") or "\\" in key:
-        raise ValueError(f"invalid object key: {key!r}")
+    if len(key) > MAX_KEY_LENGTH or not _KEY.fullmatch(key):
+        raise InvalidObjectKey("That object key was not made by this service; use the `object_key` an upload "
+                               "URL answer gave you, unchanged.",
+                               errors={"object_key": ["Not a key this service made."]})
     return key
 
 

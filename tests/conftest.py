@@ -16,6 +16,7 @@ from demo.seed import seed_demo_data
 from services import services_of
 from settings import PROJECT_ROOT, load_settings
 from storage.migrations import upgrade_database
+from tests.support.contract import check_every_answer
 
 FIXTURES = Path(__file__).parent / "fixtures"
 CALLS = FIXTURES / "calls"
@@ -133,6 +134,7 @@ def app(settings, _accounts_database):
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(_accounts_database, target)
     application = create_app(settings)
+    check_every_answer(application)  # every answer a test gets must match the OpenAPI document
     if not copied:
         upgrade_database(settings.sqlalchemy_url)
         with application.app_context(), services_of(application).database.transaction() as session:

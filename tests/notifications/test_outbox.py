@@ -13,6 +13,7 @@ from sqlalchemy import select
 from models import Notification, NotificationState
 from notifications import outbox
 from services import services_of
+from tests.support.etags import if_match
 from tests.support.servers import free_port
 
 
@@ -66,7 +67,8 @@ def test_the_client_gets_the_meeting_time_by_email_and_again_after_a_reschedule(
     assert message["To"] == "anna@client.example"
     assert "03.06.2030 10:00–11:00" in message["Subject"]
     assert "паспорт" in message.get_content()
-    client.post(f"/api/v1/meetings/{created['id']}/transitions", headers=login("rep2"), json={
+    client.post(f"/api/v1/meetings/{created['id']}/transitions", headers=if_match(client, login("rep2"), created["id"]),
+                json={
         "action": "reschedule", "caused_by": "client",
         "starts_at": "2030-06-04T12:00:00+05:00", "ends_at": "2030-06-04T13:00:00+05:00"})
     assert deliver(app, db) == 1

@@ -28,7 +28,8 @@ def test_an_unreachable_client_is_retried_within_two_business_days_then_escalate
         response = client.post(f"/api/v1/tasks/{task['id']}/call", headers=rep,
                                json={"outcome": "not_reachable", "called_at": called.isoformat()})
         assert response.status_code == 201, response.json
-        retry = response.json
+        assert response.json["id"] == task["id"] and response.json["call_outcome"] == "not_reachable"
+        retry = response.json["next_task"]
         assert retry["kind"] == "callback" and retry["attempt"] == attempt + 1 and retry["state"] == "open"
         task = retry
     # Friday + 2 business days = Tuesday, workable to its end in the rep's zone
@@ -36,6 +37,7 @@ def test_an_unreachable_client_is_retried_within_two_business_days_then_escalate
     third = client.post(f"/api/v1/tasks/{task['id']}/call", headers=rep,
                         json={"outcome": "not_reachable", "called_at": called.isoformat()})
     assert third.status_code == 201 and third.json["id"] == task["id"] and third.json["state"] == "done"
+    assert third.json["next_task"] is None, "escalated to the managers instead"
     with app.app_context():
         escalations = db.session.scalars(select(Notification).where(Notification.kind == "escalation")).all()
         assert [n.recipient for n in escalations] == ["manager@fieldrep.example"]

@@ -12,13 +12,18 @@ from models import User, Violation
 from reps.checklist import DEFAULT_QUESTIONS, failed_rules, validate_answers
 from reps.morning import record_missing_morning_checks
 from tests.conftest import FIXTURES, MOSCOW, WEDNESDAY, WEDNESDAY_8AM
+from tests.support.etags import if_match
 
 IMAGES = FIXTURES / "images"
 
 
-def photo(name="one_face.jpg", taken: datetime | None = None, gps: bool = False, fmt="JPEG") -> bytes:
+def photo(name="one_face.jpg", taken: datetime | None = None, gps: bool = False, fmt="JPEG",
+          capture_time: bool = True) -> bytes:
+    """A phone photo: the camera records when it was taken (now, unless `taken`; none if not capture_time)."""
     image = Image.open(IMAGES / name)
     exif = Image.Exif()
+    if taken is None and capture_time:
+        taken = datetime.now(MOSCOW)
     if taken is not None:
         exif.get_ifd(0x8769)[0x9003] = taken.strftime("%Y:%m:%d %H:%M:%S")
     if gps:
@@ -51,9 +56,10 @@ def test_a_selfie_with_one_face_taken_today_is_stored_without_location_and_queue
     assert [item["id"] for item in queue] == [check_id]
 
 
-def test_png_without_exif_counts_as_taken_at_upload(client, login):
-    response = upload(client, login("rep1"), photo(fmt="PNG"), "selfie.png")
-    assert response.status_code == 201 and response.json["selfie_taken_at"]
+@pytest.mark.parametrize("fmt", ["PNG", "JPEG"])
+def test_a_photo_without_a_capture_time_is_422_as_it_cannot_be_shown_to_be_from_today(client, login, fmt):
+    response = upload(client, login("rep1"), photo(fmt=fmt, capture_time=False), f"selfie.{fmt.lower()}")
+    assert response.status_code == 422 and "no time it was taken" in response.json["message"]
 
 
 @pytest.mark.parametrize("data, message", [
@@ -117,7 +123,8 @@ def test_passing_checklist_and_one_that_fails_for_cards_and_passport(client, log
     plan_meeting_at("rep1", WEDNESDAY, "12:30", products=["credit_card"])
     plan_meeting_at("rep1", WEDNESDAY, "15:00", products=["deposit_agreement", "instant_debit_card"])
     cancelled = plan_meeting_at("rep1", WEDNESDAY, "17:30", products=["instant_debit_card"])
-    assert client.post(f"/api/v1/meetings/{cancelled}/transitions", headers=login("rep1"), json={
+    assert client.post(f"/api/v1/meetings/{cancelled}/transitions", headers=if_match(client, login("rep1"), cancelled),
+                       json={
         "action": "cancel", "caused_by": "client", "reason": "Changed their mind"}).status_code == 200
     plan_meeting_at("rep1", WEDNESDAY + timedelta(days=1), "10:00", products=["instant_debit_card"])
     # rep2 (Yekaterinburg, 10:00 there now) too: two of today's meetings
@@ -190,7 +197,9 @@ def test_an_iphone_heic_selfie_is_accepted_and_stored_as_jpeg(client, login):
 
     pillow_heif.register_heif_opener()
     out = io.BytesIO()
-    Image.open(IMAGES / "one_face.jpg").save(out, format="HEIF", quality=80)
+    exif = Image.Exif()
+    exif.get_ifd(0x8769)[0x9003] = datetime.now(MOSCOW).strftime("%Y:%m:%d %H:%M:%S")  # as the camera writes it
+    Image.open(IMAGES / "one_face.jpg").save(out, format="HEIF", quality=80, exif=exif.tobytes())
     response = upload(client, login("rep1"), out.getvalue(), "IMG_0001.HEIC")
     assert response.status_code == 201, response.json
     link = client.get(f"/api/v1/morning-checks/{response.json['id']}/selfie-url", headers=login("rep1")).json

@@ -64,11 +64,14 @@ def test_not_reachable_creates_a_retry_task_with_a_short_deadline(client, login,
     rep_id, rep = make_rep(), login("rep9")
     meeting = new_meeting(client, login, 1.0, rep_id)
     task = call_task(client, rep, meeting["id"])
-    retry = client.post(f"/api/v1/tasks/{task['id']}/call", headers=rep,
-                        json={"outcome": "not_reachable", "called_at": at(0).isoformat()})
-    assert retry.status_code == 201
-    assert retry.json["kind"] == "retry_call" and retry.json["state"] == "open" and retry.json["attempt"] == 2
-    deadline = datetime.fromisoformat(retry.json["deadline_at"])
+    logged = client.post(f"/api/v1/tasks/{task['id']}/call", headers=rep,
+                         json={"outcome": "not_reachable", "called_at": at(0).isoformat(), "note": "no answer"})
+    assert logged.status_code == 201
+    assert logged.json["id"] == task["id"] and logged.json["state"] == "done" and logged.json["note"] == "no answer"
+    retry = logged.json["next_task"]
+    assert retry["kind"] == "retry_call" and retry["state"] == "open" and retry["attempt"] == 2
+    assert retry["parent_task_id"] == task["id"]
+    deadline = datetime.fromisoformat(retry["deadline_at"])
     assert deadline <= at(0.55) and deadline <= datetime.fromisoformat(meeting["starts_at"])
     again = client.post(f"/api/v1/tasks/{task['id']}/call", headers=rep,
                         json={"outcome": "confirmed", "called_at": at(0).isoformat()})

@@ -14,6 +14,7 @@ from sqlalchemy.orm.exc import StaleDataError
 import routes.service
 from models import Meeting, MeetingChange, User
 from routes.lifecycle import next_status
+from tests.support.etags import if_match
 
 
 def _plan_meeting(client, login, rep_id: int) -> int:
@@ -53,11 +54,12 @@ def test_of_two_sessions_changing_one_meeting_the_second_write_fails(app, db, cl
         try:
             read_first, read_second = first.get(Meeting, meeting_id), second.get(Meeting, meeting_id)
             staff = first.scalar(select(User).where(User.username == "support"))
-            routes.service.transition(first, staff, read_first, "confirm", {}, None)
+            etag = routes.service.quoted_etag(read_first)
+            routes.service.transition(first, staff, read_first, "confirm", {}, etag)
             first.commit()
             with pytest.raises(StaleDataError):
                 routes.service.transition(second, second.get(User, staff.id), read_second, "cancel",
-                                          {"caused_by": "client", "reason": "ill"}, None)
+                                          {"caused_by": "client", "reason": "ill"}, etag)
                 second.commit()
             second.rollback()
         finally:
@@ -75,7 +77,7 @@ def test_two_transitions_sent_at_once_one_wins_and_the_other_is_409(app, db, log
     rep_id = make_rep()
     meeting_id = _plan_meeting(client, login, rep_id)
     planned_version = _history(db, meeting_id)[0].version
-    headers = login("support")
+    headers = if_match(client, login("support"), meeting_id)
     both_have_read = threading.Barrier(2, timeout=20)
     real_check = routes.service.check_if_match
 

@@ -1,13 +1,16 @@
 from __future__ import annotations
 
 import io
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 
 import pytest
 from sqlalchemy import func, select, update
 
 from models import Meeting, MeetingChange, Task, TaskKind, TaskState
-from tests.conftest import WEDNESDAY, WEDNESDAY_8AM
+from tests.conftest import MOSCOW, WEDNESDAY, WEDNESDAY_8AM
+from tests.support.etags import if_match
+
+WEDNESDAY_10AM = datetime.combine(WEDNESDAY, time(10, 5), MOSCOW)
 
 
 def soon(hours: float) -> datetime:
@@ -72,7 +75,8 @@ def test_the_route_answers_304_to_a_matching_if_none_match_and_changes_after_an_
     etag = first.headers["ETag"]
     assert client.get("/api/v1/route", headers={**rep, "If-None-Match": etag}).status_code == 304
     meeting_id = first.json["meetings"][0]["id"]
-    client.post(f"/api/v1/meetings/{meeting_id}/transitions", headers=rep, json={"action": "confirm"})
+    client.post(f"/api/v1/meetings/{meeting_id}/transitions", headers=if_match(client, rep, meeting_id),
+                json={"action": "confirm"})
     after = client.get("/api/v1/route", headers={**rep, "If-None-Match": etag})
     assert after.status_code == 200 and after.headers["ETag"] != etag
 
@@ -85,25 +89,28 @@ def test_a_rep_never_reaches_another_reps_meeting(client, login, route, plan_mee
     for method, path, body in (("get", meeting, None),
                                ("post", f"{meeting}/transitions", {"action": "confirm"}),
                                ("post", f"{meeting}/place", {"address": "x", "requested_by": "client"})):
-        response = getattr(client, method)(path, headers=rep2, json=body)
+        response = getattr(client, method)(path, headers={**rep2, "If-Match": '"m1-v1"'}, json=body)
         assert response.status_code == 404, path
     assert [m["id"] for m in client.get("/api/v1/route", headers=rep2).json["meetings"]] == [own]
     assert client.get(f"/api/v1/meetings/{route[0]}", headers=login("rep1")).status_code == 200
 
 
+@pytest.mark.time_machine(WEDNESDAY_10AM)  # the first meeting's time has come
 def test_lifecycle_through_the_api(app, db, client, login, route):
     rep, transitions = login("rep1"), f"/api/v1/meetings/{route[0]}/transitions"
     meeting = client.get(f"/api/v1/meetings/{route[0]}", headers=rep).json
-    illegal = client.post(transitions, headers=rep, json={"action": "complete"})
+    illegal = client.post(transitions, headers=if_match(client, rep, route[0]), json={"action": "complete"})
     assert illegal.status_code == 409
     assert illegal.json["allowed"] == ["confirm", "start", "cancel", "reschedule", "no_show", "fail"]
-    incomplete = client.post(transitions, headers=rep, json={"action": "cancel"})
+    assert illegal.json["status_now"] == "planned"
+    incomplete = client.post(transitions, headers=if_match(client, rep, route[0]), json={"action": "cancel"})
     assert incomplete.status_code == 422 and {"caused_by", "reason"} <= set(incomplete.json["errors"])
-    assert client.post(transitions, headers=rep, json={"action": "start"}).status_code == 200
-    bad_offers = client.post(transitions, headers=rep, json={
+    started = client.post(transitions, headers=if_match(client, rep, route[0]), json={"action": "start"})
+    assert started.status_code == 200
+    bad_offers = client.post(transitions, headers=if_match(client, rep, route[0]), json={
         "action": "complete", "offers_presented": ["a"], "offers_accepted": ["b"]})
     assert bad_offers.status_code == 422
-    done = client.post(transitions, headers=rep, json={
+    done = client.post(transitions, headers=if_match(client, rep, route[0]), json={
         "action": "complete", "offers_presented": ["credit_card_limit_upgrade"],
         "offers_accepted": ["credit_card_limit_upgrade"]})
     assert done.status_code == 200 and done.json["status"] == "completed"
@@ -113,7 +120,7 @@ def test_lifecycle_through_the_api(app, db, client, login, route):
 
 def test_cancel_records_who_caused_it_and_cancels_the_reminder_call(app, db, client, login, route):
     rep = login("rep1")
-    response = client.post(f"/api/v1/meetings/{route[1]}/transitions", headers=rep,
+    response = client.post(f"/api/v1/meetings/{route[1]}/transitions", headers=if_match(client, rep, route[1]),
                            json={"action": "cancel", "caused_by": "client", "reason": "Client is ill"})
     assert response.status_code == 200
     assert response.json["caused_by"] == "client" and response.json["status_reason"] == "Client is ill"
@@ -125,7 +132,7 @@ def test_cancel_records_who_caused_it_and_cancels_the_reminder_call(app, db, cli
 def test_reschedule_moves_the_reminder_call(app, db, client, login, route):
     rep = login("rep1")
     new_start = soon(72)
-    response = client.post(f"/api/v1/meetings/{route[2]}/transitions", headers=rep, json={
+    response = client.post(f"/api/v1/meetings/{route[2]}/transitions", headers=if_match(client, rep, route[2]), json={
         "action": "reschedule", "caused_by": "rep", "starts_at": new_start.isoformat(),
         "ends_at": (new_start + timedelta(hours=1)).isoformat()})
     assert response.status_code == 200 and response.json["status"] == "rescheduled"
@@ -148,9 +155,10 @@ def test_a_stale_if_match_gets_412_instead_of_overwriting(client, login, route):
 
 def test_the_place_changes_only_when_the_client_asked(client, login, route):
     rep, path = login("rep1"), f"/api/v1/meetings/{route[3]}/place"
-    refused = client.post(path, headers=rep, json={"address": "Near the metro", "requested_by": "rep"})
+    refused = client.post(path, headers=if_match(client, rep, route[3]),
+                          json={"address": "Near the metro", "requested_by": "rep"})
     assert refused.status_code == 409
-    moved = client.post(path, headers=rep,
+    moved = client.post(path, headers=if_match(client, rep, route[3]),
                         json={"address": "Client's office, Tverskaya 1", "requested_by": "client"})
     assert moved.status_code == 200
     assert moved.json["address"] == "Client's office, Tverskaya 1"
@@ -166,10 +174,11 @@ def test_changes_since_includes_changes_cancellations_and_deletions(app, db, cli
     token = full["token"]
     assert client.get(f"/api/v1/meetings/changes?since={token}", headers=rep).json["meetings"] == []
     first, second, third, _ = route
-    client.post(f"/api/v1/meetings/{first}/transitions", headers=rep, json={"action": "confirm"})
-    client.post(f"/api/v1/meetings/{second}/transitions", headers=rep,
+    client.post(f"/api/v1/meetings/{first}/transitions", headers=if_match(client, rep, first),
+                json={"action": "confirm"})
+    client.post(f"/api/v1/meetings/{second}/transitions", headers=if_match(client, rep, second),
                 json={"action": "cancel", "caused_by": "rep", "reason": "Car broke down"})
-    assert client.delete(f"/api/v1/meetings/{third}", headers=manager).status_code == 204
+    assert client.delete(f"/api/v1/meetings/{third}", headers=if_match(client, manager, third)).status_code == 204
     plan(client, manager, rep_id=5)  # another rep's change is not in this rep's feed
     delta = client.get(f"/api/v1/meetings/changes?since={token}", headers=rep).json
     assert {m["id"]: m["status"] for m in delta["meetings"]} == {first: "confirmed", second: "cancelled"}
@@ -181,13 +190,14 @@ def test_changes_since_includes_changes_cancellations_and_deletions(app, db, cli
 def test_a_token_too_old_to_serve_is_410(app, db, client, login, route):
     rep = login("rep1")
     token = client.get("/api/v1/meetings/changes", headers=rep).json["token"]
-    client.post(f"/api/v1/meetings/{route[0]}/transitions", headers=rep, json={"action": "confirm"})
+    client.post(f"/api/v1/meetings/{route[0]}/transitions", headers=if_match(client, rep, route[0]),
+                json={"action": "confirm"})
     with app.app_context():
         db.session.execute(update(MeetingChange).values(at=datetime.now(UTC) - timedelta(days=45)))
         db.session.commit()
     gone = client.get(f"/api/v1/meetings/changes?since={token}", headers=rep)
     assert gone.status_code == 410 and "reload" in gone.json["message"]
-    assert client.get("/api/v1/meetings/changes?since=garbage", headers=rep).status_code == 422
+    assert client.get("/api/v1/meetings/changes?since=garbage", headers=rep).status_code == 410  # one recovery path
 
 
 CSV = """rep,date,start,end,client_name,client_phone,address,english_speaking_client,products,offers
