@@ -79,16 +79,30 @@ def create_app(settings: Settings | None = None) -> Flask:
     from accounts.api import blp as auth_blp
     from accounts.api import users_blp
     from compliance.api import recordings_blp, scripts_blp
+    from qa.api import blp as qa_blp
+    from qa.api import disputes_blp
+    from reports.api import blp as reports_blp
     from reps.api import blp as tasks_blp
     from reps.morning_api import blp as morning_blp
     from routes.api import blp as meetings_blp
     from storage.api import blp as objects_blp
+    from support.api import blp as support_blp
 
     for blueprint in (auth_blp, users_blp, meetings_blp, tasks_blp, morning_blp, recordings_blp, scripts_blp,
-                      objects_blp):
+                      objects_blp, qa_blp, disputes_blp, support_blp, reports_blp):
         api.register_blueprint(blueprint)
     finish_components(api.spec)
     app.register_blueprint(swagger_static)
+
+    from console import init_console
+    from qa.console import bp as qa_console
+    from reports.console import bp as reports_console
+    from support.console import bp as support_console
+
+    init_console(app)
+    app.register_blueprint(qa_console)
+    app.register_blueprint(reports_console)
+    app.register_blueprint(support_console)
 
     @app.get("/")
     def index():

@@ -141,6 +141,14 @@ def _mail_address(value: str) -> str | None:
     return None if "@" in parseaddr(value)[1] else f"{value!r} is not an email address such as Name <name@host>"
 
 
+def _amounts(value: str) -> str | None:
+    for item in filter(None, (part.strip() for part in value.split(","))):
+        name, _, amount = item.partition("=")
+        if not name.strip() or not amount.strip().isdigit():
+            return f"{item!r} is not criterion=amount (a whole number)"
+    return None
+
+
 def _setting(default: Any = None, check: Check | None = None, *, factory: Callable[[], Any] | None = None) -> Any:
     metadata = {"check": check} if check else {}
     if factory is not None:
@@ -211,6 +219,25 @@ class Settings:
     max_selfie_side: int = _setting(10000, POSITIVE)
     instant_card_products: str = "instant_debit_card,instant_card"
 
+    # support desk
+    # support answers a ticket by the end of the rep's local day this many business days after it came in
+    ticket_response_business_days: int = _setting(1, NOT_NEGATIVE)
+    ticket_holiday_country: str = "RU"  # whose public holidays are not business days (the `holidays` package)
+    ticket_reopen_days: int = _setting(14, POSITIVE)  # a rep may reopen a resolved/rejected ticket this long
+    # a new ticket this similar (0-100) to an answered one or an active incident is shown the earlier answer
+    deflection_threshold: int = _setting(54, _between(0, 100))  # tuned: benchmarks/deflection.py
+    deflection_lookback_days: int = _setting(60, POSITIVE)  # how far back a rep's own tickets are compared
+    max_attachment_mb: int = _setting(10, POSITIVE)
+
+    # figures and rewards (reports/): amounts in whole currency units
+    reward_per_completed_meeting: int = _setting(500, NOT_NEGATIVE)
+    reward_offer_target_bonus: int = _setting(3000, NOT_NEGATIVE)  # when the period's offer targets are met
+    reward_rep_cancellation_deduction: int = _setting(300, NOT_NEGATIVE)  # a meeting the rep cancelled or moved
+    # per counted violation, by criterion ("criterion=amount,..."; `default` for the rest)
+    reward_violation_deductions: str = _setting(
+        "default=200,wrong_language=400,forced_location=400,reminder_call_missing=300,morning_check_missing=300",
+        _amounts)
+
     # notifications (email now; the channel is pluggable)
     smtp_host: str = "localhost"
     smtp_port: int = _setting(25, PORT)
@@ -233,6 +260,10 @@ class Settings:
     whisper_batch_size: int = _setting(0, NOT_NEGATIVE)  # utterances decoded together; 0: 8 on CPU, 16 on CUDA
     max_recording_seconds: int = _setting(1800, POSITIVE)
     match_threshold: int = _setting(75, _between(0, 100))
+
+    # QA review
+    qa_claim_minutes: int = _setting(20, _between(1, 24 * 60))  # an abandoned claim frees the call after this
+    qa_double_review_percent: int = _setting(10, _between(0, 100))  # of flagged calls, reviewed by two reviewers
 
     # demo
     demo_password: str = ""  # one password for every demo user (tests); default: a random one per user

@@ -3,18 +3,24 @@
 from __future__ import annotations
 
 import functools
+import time
 from copy import deepcopy
+from dataclasses import dataclass
+from itertools import chain
 
-from flask import Flask
-from flask_jwt_extended import JWTManager, current_user, verify_jwt_in_request
+from flask import Flask, current_app, g, request
+from flask_jwt_extended import JWTManager, current_user, get_jwt, verify_jwt_in_request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
+from sqlalchemy import event
+from sqlalchemy.orm import Session
 
 import storage.ratelimit  # noqa: F401 - registers the fieldrep+database:// rate-limit storage
 from accounts import service
 from api.context import db_session
 from api.errors import error_response
-from models import Role, User
+from models import LoginSession, Role, User
+from storage.db import read_without_transaction
 
 jwt = JWTManager()
 limiter = Limiter(key_func=get_remote_address, default_limits=[], headers_enabled=True)
@@ -122,3 +128,92 @@ def roles_required(*roles: Role | str):
 
 
 ALL_ROLES = tuple(Role)
+
+
+# --- the polled reads: a token checked once, remembered for a few seconds -----------------------------
+
+# How long a token's full check (signature, expiry, login session, user) stands for the process that
+# made it. Logging out, a reused refresh token, deactivating or changing a user forget every check in
+# the process that saved the change at once (see _forget_checks); the other web processes at most
+# this long after.
+TOKEN_CHECK_SECONDS = 3.0
+_MAX_CHECKS = 10_000
+
+
+@dataclass(frozen=True, slots=True)
+class Viewer:
+    """Who a polled read is for: what the hot views need of the user, with no ORM object."""
+
+    id: int
+    role: Role
+    time_zone: str
+
+
+# (the app, the Authorization header as sent) -> (checked at, the token's expiry, who)
+_checked: dict[tuple[int, str], tuple[float, float, Viewer]] = {}
+
+
+def _forget_checks(session: Session, _context, _instances) -> None:
+    if _checked and any(isinstance(obj, (LoginSession, User)) for obj in chain(session.dirty, session.deleted)):
+        _checked.clear()
+
+
+event.listen(Session, "before_flush", _forget_checks)
+
+
+def forget_token_checks() -> None:
+    _checked.clear()
+
+
+def _checked_viewer() -> Viewer | None:
+    header = request.headers.get("Authorization")
+    entry = _checked.get((id(current_app._get_current_object()), header)) if header else None  # type: ignore[attr-defined]
+    if entry is None:
+        return None
+    checked_at, expires_at, viewer = entry
+    now = time.time()
+    return viewer if 0 <= now - checked_at < TOKEN_CHECK_SECONDS and now < expires_at else None
+
+
+def _check_token() -> Viewer:
+    """The full check (flask-jwt-extended: every answer of a refused token as for any other view)."""
+    read_without_transaction(db_session())
+    verify_jwt_in_request()
+    user: User = current_user
+    viewer = Viewer(user.id, user.role, user.time_zone)
+    header = request.headers.get("Authorization")
+    if header:
+        if len(_checked) >= _MAX_CHECKS:
+            _checked.clear()
+        _checked[id(current_app._get_current_object()), header] = (  # type: ignore[attr-defined]
+            time.time(), float(get_jwt()["exp"]), viewer)
+    return viewer
+
+
+def polled_read(*roles: Role | str):
+    """`roles_required` for the reads phones poll: the views then read `viewer()`, not `current_user`.
+
+    The same header checked in full within TOKEN_CHECK_SECONDS (and before its expiry) is not checked
+    again: no JWT decoding and no query for the login session and the user."""
+    allowed = tuple(Role(role) for role in roles)
+
+    def decorator(view):
+        @functools.wraps(view)
+        def wrapper(*args, **kwargs):
+            who = _checked_viewer() or _check_token()
+            if who.role not in allowed:
+                return error_response(
+                    403, "forbidden", f"This needs one of the roles: {', '.join(r.value for r in allowed)}."
+                )
+            g.fieldrep_viewer = who
+            return view(*args, **kwargs)
+
+        _document(wrapper, allowed)
+        return wrapper
+
+    return decorator
+
+
+def viewer() -> Viewer:
+    """The user of a `polled_read` view."""
+    return g.fieldrep_viewer

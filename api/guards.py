@@ -15,7 +15,8 @@ import re
 from typing import Any
 
 from apispec import BasePlugin
-from flask import Flask, Response, request
+from flask import Flask, Request, Response, request
+from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 
 from api.errors import error_response
 
@@ -97,15 +98,33 @@ def init_request_guards(app: Flask) -> None:
             return check_json_body(request.get_data(cache=True), max_json_bytes)
         return None
 
+    app.session_interface = CookieSessions()
+
     @app.after_request
     def _security_headers(response: Response) -> Response:
-        for name, value in SECURITY_HEADERS.items():
-            response.headers.setdefault(name, value)
-        if "Content-Security-Policy" not in response.headers:
-            response.headers["Content-Security-Policy"] = _csp_for(response)
+        headers = response.headers
+        present = {name.lower() for name in headers.keys()}  # noqa: SIM118 - Headers iterate as (name, value)
+        for lowered, name, value in _SECURITY_HEADERS_LOWERED:
+            if lowered not in present:
+                headers.add(name, value)
+        if "content-security-policy" not in present:
+            headers["Content-Security-Policy"] = _csp_for(response)
         if request.is_secure:
-            response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
+            headers.setdefault("Strict-Transport-Security", "max-age=31536000")
         return response
+
+
+_SECURITY_HEADERS_LOWERED = tuple((name.lower(), name, value) for name, value in SECURITY_HEADERS.items())
+
+
+class CookieSessions(SecureCookieSessionInterface):
+    """Flask's cookie sessions (the consoles'), without building the cookie signer for a request that
+    sends no session cookie, as every API call: the session it opens is the same empty one."""
+
+    def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:
+        if app.secret_key and not request.cookies.get(self.get_cookie_name(app)):
+            return self.session_class()
+        return super().open_session(app, request)
 
 
 def _csp_for(response: Response) -> str:

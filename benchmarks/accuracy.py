@@ -4,6 +4,7 @@
     python benchmarks/accuracy.py --calls tests/fixtures/calls      # any folder with a labels.json
     python benchmarks/accuracy.py --compare benchmarks/results/baseline_2026-11-25.json [--json now.json]
     python benchmarks/accuracy.py --report benchmarks/results/baseline_2026-11-25.json   # print, run nothing
+    python benchmarks/accuracy.py --cache /tmp/transcripts --calibrate   # reuse transcripts; fit the confidence
 
 Runs the real pipeline (the model the settings name) on every file of each split of corpus/ (made by
 tools/synth_corpus.py: `dev` to tune on, `test` to report; both by default) and compares the violations
@@ -20,7 +21,10 @@ from __future__ import annotations
 import argparse
 import datetime
 import fnmatch
+import hashlib
+import itertools
 import json
+import pickle
 import subprocess
 import sys
 import time
@@ -33,6 +37,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+import numpy as np  # noqa: E402
 from rapidfuzz import fuzz  # noqa: E402
 
 from compliance.matcher import WRONG_LANGUAGE, expected_language  # noqa: E402
@@ -128,16 +133,53 @@ def is_noisy_mono(label: dict) -> bool:
     return bool(label["noisy"]) and label["layout"] == "mono"
 
 
-def analyse_folder(folder: Path, pattern: str | None) -> dict[str, Any]:
+# A cached transcript is reused only while these sources are unchanged (the matcher's are not among them;
+# the pipeline's part, the options and the hint vocabulary, is in the key itself).
+TRANSCRIPTION_SOURCES = ("compliance/audio.py", "compliance/transcribe.py", "compliance/model.py")
+
+
+def analyse(path: Path, script: CallScriptSpec, options: Any, cache: Path | None) -> Any:
+    """The pipeline on one file; with a cache folder, the transcript is kept and reused, so tuning the
+    matcher re-runs only matching and the alignment check (same verdicts as a full run)."""
+    from compliance.model import load_model
+    from compliance.pipeline import CallAnalysis, analyze_file, judge, transcription_options
+
+    if cache is None:
+        return analyze_file(path, script, options)
+    from compliance.audio import decode_tracks
+    from compliance.transcribe import transcribe_tracks
+
+    transcribing = transcription_options(script, options)
+    digest = hashlib.sha256(path.read_bytes())
+    digest.update(repr((transcribing, options.model, options.layout, options.max_seconds)).encode())
+    for source in TRANSCRIPTION_SOURCES:
+        digest.update((ROOT / source).read_bytes())
+    entry = cache / f"{path.name}.{digest.hexdigest()[:16]}.pickle"
+    model = load_model(options.model)
+    if entry.exists():
+        duration_s, layout, channels, transcribed = pickle.loads(entry.read_bytes())
+    else:
+        tracks, info, layout = decode_tracks(path, options.layout, options.max_seconds)
+        duration_s, channels = info.duration_s, info.channels
+        transcribed = transcribe_tracks(model, tracks, transcribing)
+        cache.mkdir(parents=True, exist_ok=True)
+        entry.write_bytes(pickle.dumps((duration_s, layout, channels, transcribed)))
+    segments, verdict, revisions = judge(transcribed, script, options, model)
+    return CallAnalysis(duration_s, layout, channels, tuple(segments), verdict, {}, revisions)
+
+
+def analyse_folder(folder: Path, pattern: str | None, cache: Path | None = None) -> dict[str, Any]:
     """Run the pipeline on every labelled file of `folder`; per-file results, as stored in --json."""
     from compliance.model import ModelOptions
-    from compliance.pipeline import AnalysisOptions, analyze_file
+    from compliance.pipeline import AnalysisOptions
     from settings import load_settings
 
     labels = json.loads((folder / "labels.json").read_text())
     script = load_script(default_script_body())
     settings = load_settings()
     model_options = ModelOptions.from_settings(settings)
+    thresholds = {criterion.id: criterion.threshold if criterion.threshold is not None else settings.match_threshold
+                  for criterion in script.criteria}
     files = []
     started = time.perf_counter()
     audio_seconds = 0.0
@@ -147,7 +189,7 @@ def analyse_folder(folder: Path, pattern: str | None) -> dict[str, Any]:
         options = AnalysisOptions(layout=label["layout"], english_meeting=label["english_meeting"],
                                   match_threshold=settings.match_threshold, model=model_options)
         begun = time.perf_counter()
-        analysis = analyze_file(folder / name, script, options)
+        analysis = analyse(folder / name, script, options, cache)
         audio_seconds += analysis.duration_s
         expected = set(label["violations"])
         found = {violation.criterion for violation in analysis.verdict.violations}
@@ -158,6 +200,11 @@ def analyse_folder(folder: Path, pattern: str | None) -> dict[str, Any]:
             "false_positives": sorted(found - expected), "false_negatives": sorted(expected - found),
             "baseline_found": sorted(baseline_violations(analysis, script, label["english_meeting"])),
             "seconds": round(time.perf_counter() - begun, 2), "duration_s": round(analysis.duration_s, 2),
+            # Every criterion's outcome, for --calibrate: [criterion, passed, right, distance from the
+            # threshold in points, clarity, confidence].
+            "outcomes": [[o.criterion, o.passed, o.passed == (o.criterion not in expected),
+                          round(abs(o.score - thresholds[o.criterion]), 2), o.clarity, round(o.confidence, 4)]
+                         for o in analysis.verdict.criteria if o.criterion in thresholds],
             "violations": [{"criterion": v.criterion, "score": None if v.score is None else round(v.score, 1),
                             "words": v.evidence.words if v.evidence else None} for v in analysis.verdict.violations],
             "segments": [[round(s.start_s, 2), round(s.end_s, 2), s.speaker, s.language, s.text]
@@ -250,6 +297,66 @@ def compare(previous: dict[str, Any], current: dict[str, Any]) -> None:
                       f"(expected {item['expected']})")
 
 
+COEFFICIENTS = ("CONFIDENCE_BIAS", "CONFIDENCE_IF_PASSED", "CONFIDENCE_PER_10_POINTS", "CONFIDENCE_PER_CLARITY")
+
+
+def _outcome_rows(files: Sequence[dict]) -> tuple[np.ndarray, np.ndarray]:
+    """Features (1, passed, distance / 10, clarity) and `right` per criterion outcome (wrong_language has
+    its own confidence)."""
+    rows = [(1.0, float(passed), distance / 10.0, clarity or 0.0, float(right)) for item in files
+            for _criterion, passed, right, distance, clarity, _confidence in item.get("outcomes", [])]
+    table = np.array(rows, dtype=float).reshape(-1, 5)
+    return table[:, :4], table[:, 4]
+
+
+def fit_confidence(features: np.ndarray, right: np.ndarray, l2: float = 1e-2) -> np.ndarray:
+    """Logistic regression of `right` on the features, by Newton's method (lightly regularised)."""
+    weights = np.zeros(features.shape[1])
+    for _ in range(100):
+        predicted = 1.0 / (1.0 + np.exp(-features @ weights))
+        gradient = features.T @ (predicted - right) + l2 * weights
+        hessian = (features * (predicted * (1 - predicted))[:, None]).T @ features + l2 * np.eye(len(weights))
+        weights -= np.linalg.solve(hessian, gradient)
+    return weights
+
+
+def reliability(name: str, features: np.ndarray, right: np.ndarray, weights: np.ndarray) -> float:
+    """Print confidence bins against how often the outcomes in them were right; returns the ECE."""
+    confidence = 1.0 / (1.0 + np.exp(-features @ weights))
+    edges = [0.0, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 1.0001]
+    ece = 0.0
+    print(f"  {name}: {len(right)} outcomes, {right.mean():.3f} right; "
+          f"Brier {np.mean((confidence - right) ** 2):.4f}")
+    for low, high in itertools.pairwise(edges):
+        inside = (confidence >= low) & (confidence < high)
+        if inside.any():
+            ece += abs(confidence[inside].mean() - right[inside].mean()) * inside.sum() / len(right)
+            print(f"    confidence {low:.2f}-{min(high, 1):.2f}: {int(inside.sum()):>4} outcomes, "
+                  f"mean confidence {confidence[inside].mean():.3f}, right {right[inside].mean():.3f}")
+    print(f"    expected calibration error: {ece:.4f}")
+    return ece
+
+
+def calibrate(splits: dict[str, Any]) -> None:
+    """Fit the confidence on dev's outcomes; print the reliability on dev (in-sample) and test."""
+    from compliance import matcher
+
+    if "dev" not in splits:
+        print("\n--calibrate needs the dev split")
+        return
+    current = np.array([getattr(matcher, name) for name in COEFFICIENTS])
+    fitted = fit_confidence(*_outcome_rows(splits["dev"]["files"]))
+    print("\n===== confidence calibration (criterion outcomes; fit on dev) =====")
+    for label, weights in (("in the code", current), ("fit on dev", fitted)):
+        print(f"{label:<12} " + ", ".join(f"{name} = {value:.3f}" for name, value in zip(COEFFICIENTS, weights,
+                                                                                          strict=True)))
+    for name, split in splits.items():
+        features, right = _outcome_rows(split["files"])
+        if len(right):
+            reliability(f"{name}, the code's coefficients", features, right, current)
+            reliability(f"{name}, fitted on dev{' (in-sample)' if name == 'dev' else ''}", features, right, fitted)
+
+
 def git_commit() -> str | None:
     try:
         return subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True,
@@ -268,13 +375,19 @@ def main() -> int:
     parser.add_argument("--json", type=Path, help="also write the summary and per-file results here")
     parser.add_argument("--label", default="", help="a name for this run, kept in --json")
     parser.add_argument("--compare", type=Path, help="an earlier --json to compare with")
+    parser.add_argument("--cache", type=Path, help="keep transcripts here and reuse them while the "
+                                                   "transcription code is unchanged (for tuning the matcher)")
     parser.add_argument("--report", type=Path, help="print the tables of an earlier --json; run nothing")
+    parser.add_argument("--calibrate", action="store_true",
+                        help="fit the outcomes' confidence on dev and print its reliability on dev and test")
     args = parser.parse_args()
 
     if args.report:
         saved = json.loads(args.report.read_text())
         lowest = [report(name, split, split["summary"]) for name, split in saved["splits"].items()]
         print(f"\nlowest over the splits: {min(lowest):.3f} (bar: {BAR})")
+        if args.calibrate:
+            calibrate(saved["splits"])
         return 0
 
     folders = {args.calls.name: args.calls} if args.calls else {
@@ -285,11 +398,13 @@ def main() -> int:
     }
     lowest = []
     for name, folder in folders.items():
-        run = analyse_folder(folder, args.files)
+        run = analyse_folder(folder, args.files, args.cache)
         summary = summarise(run)
         lowest.append(report(name, run, summary))
         output["splits"][name] = {"summary": summary, "files": run["files"]}
     print(f"\nlowest over the splits: {min(lowest):.3f} (bar: {BAR})")
+    if args.calibrate:
+        calibrate(output["splits"])
     if args.compare:
         compare(json.loads(args.compare.read_text()), output)
     if args.json:

@@ -181,7 +181,8 @@ class Violations(MethodView):
     @recordings_blp.response(200, ViolationSchema(many=True))
     @recordings_blp.paginate(SelectPage)
     def get(self, query):
-        """Violations: a rep sees their own; staff see all (filter by rep, criterion, status, recording)."""
+        """Violations: a rep sees their own that count (confirmed, and the rules' own), never the bot's flags
+        awaiting review; staff see all (filter by rep, criterion, status, recording)."""
         return service.list_violations(db_session(), current_user, **query)
 
 

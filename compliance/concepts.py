@@ -23,6 +23,11 @@ MEANING_WINDOW = 14
 # How alike two long lemmas must be to count as one word mis-heard ("паспорд" for "паспорт").
 SPELLING_FLOOR = 0.84
 MIN_FUZZY_LENGTH = 6
+# A meaning about the speaker ("мне так удобнее") needs its pronoun close by, and no "you" in between:
+# "где вам удобнее встретиться? давайте я ..." is about the client's convenience.
+PERSON_WINDOW = 6
+PERSON_CONCEPT = "self_person"
+SECOND_PERSON = {"вы", "ваш", "твой", "ты", "you", "your", "yourself"}
 
 
 @dataclass(frozen=True)
@@ -66,7 +71,9 @@ def concept_hits(concept: str, expressions: Sequence[str], lemmas: Sequence[str]
         wanted = _expression_lemmas(expression)
         if not wanted:
             continue
-        span = len(wanted) + 2  # a word or two may come between ("документ, который удостоверяет личность")
+        # A few words may come between ("документ, который удостоверяет личность"), or a long word be
+        # heard as several ("документ, утаст и веряющий личность").
+        span = len(wanted) + 3
         for start, heard in enumerate(lemmas):
             if blocked[start]:
                 continue
@@ -102,11 +109,14 @@ def best_meaning_match(
     negated: Sequence[bool],
     speakers: Sequence[str],
     blocked: Sequence[bool],
+    sentences: Sequence[int] | None = None,
 ) -> MeaningMatch | None:
     """The best place where all concepts of one alternative were said within a window of one speaker;
     `blocked` words (in a question) never count."""
     best: MeaningMatch | None = None
     for alternative in meaning:
+        personal = PERSON_CONCEPT in alternative
+        window = PERSON_WINDOW if personal else MEANING_WINDOW
         hits_by_concept: list[list[ConceptHit]] = []
         for concept in alternative:
             expressions = [expression for language in languages
@@ -118,14 +128,17 @@ def best_meaning_match(
             chosen = [anchor]
             for hits in hits_by_concept[1:]:
                 near = [hit for hit in hits if speakers[hit.first] == speakers[anchor.first]
-                        and max(hit.last, anchor.last) - min(hit.first, anchor.first) < MEANING_WINDOW]
+                        and max(hit.last, anchor.last) - min(hit.first, anchor.first) < window]
                 if not near:
                     break
                 chosen.append(max(near, key=lambda hit: (hit.quality, -abs(hit.first - anchor.first))))
             else:
+                first, last = min(hit.first for hit in chosen), max(hit.last for hit in chosen)
+                if personal and (any(lemma in SECOND_PERSON for lemma in lemmas[max(0, first - 3):last + 1])
+                                 or (sentences is not None and sentences[first] != sentences[last])):
+                    continue  # about the other person, or pieced together across sentences
                 score = 100.0 * sum(hit.quality for hit in chosen) / len(chosen)
-                match = MeaningMatch(score, min(hit.first for hit in chosen), max(hit.last for hit in chosen),
-                                     tuple(alternative))
+                match = MeaningMatch(score, first, last, tuple(alternative))
                 if best is None or match.score > best.score:
                     best = match
     return best

@@ -22,6 +22,7 @@ from rapidfuzz import fuzz
 from rapidfuzz.process import cdist
 
 from compliance.concepts import best_meaning_match
+from compliance.lexicon import concepts_for, derived_meaning
 from compliance.normalize import Token, is_noun, tokenize, written_in
 from compliance.scripts import CallScriptSpec, Criterion
 
@@ -35,7 +36,8 @@ FORGETTING_STEMS = ("забуд", "забыв", "забыт", "forget", "forgot"
 CLAUSE_BREAK = re.compile(r"[.,;:!?()\u2014\u2013]|\s-\s|\b(?:но|а|однако|but|however)\b", re.IGNORECASE)
 MASK_LABEL = re.compile(r"\[[A-Z_]+\]")
 SENTENCE = re.compile(r"[^.!?]+[.!?]*")
-FIRST_PERSON = {"я", "мне", "меня", "мой", "моя", "мое", "мои", "i", "me", "my"}
+FIRST_PERSON = {"я", "мне", "меня", "мой", "моя", "мое", "мои", "i", "me", "my", "i'd", "i'm", "i'll"}
+SECOND_PERSON_WORDS = {"вы", "вам", "вас", "ваш", "ваша", "ваше", "вашу", "you", "your"}
 NEGATED_WORD_WEIGHT = 0.25
 # A phrase about a thing (its nouns: "адрес", "паспорт") is not said when the thing was not: such a
 # match keeps this share of its score, so three words of four never make "the address" out of "the time".
@@ -63,6 +65,10 @@ class LanguageRule:
     mono_min_share: float = 0.15
     mono_min_confidence: float = 0.8
     mono_min_utterance_words: int = 4
+    # Text really in the other language: words the decoder was sure of. A Russian voice Whisper cannot
+    # follow comes out as English-looking gibberish ("Sobelidium, Minasavutan") at a mean token
+    # log-probability under -0.7; the rep really speaking English scores above it (corpus/dev).
+    min_avg_logprob: float = -0.7
 
 
 LANGUAGE_RULE = LanguageRule()
@@ -77,6 +83,7 @@ class Segment:
     language: str
     text: str
     language_probability: float = 1.0
+    avg_logprob: float = 0.0  # the decoder's mean token log-probability: how sure it was of the words
 
 
 @dataclass(frozen=True)
@@ -98,7 +105,8 @@ class CriterionOutcome:
     passed: bool
     score: float
     evidence: Evidence | None
-    confidence: float = 1.0  # that `passed` is right, 0.5-1.0; the QA queue takes the least certain first
+    confidence: float = 1.0  # that `passed` is right (calibrated); the QA queue takes the least certain first
+    clarity: float | None = None  # how sure the recogniser was of the words judged (see clarity_of)
 
     def as_dict(self) -> dict:
         data = asdict(self)
@@ -120,12 +128,33 @@ class Violation:
                 "confidence": round(self.confidence, 3)}
 
 
-# Confidence that a phrase verdict is right grows with the score's distance from the threshold.
-CONFIDENCE_SCALE = 8.0  # score points for one logit
+# Confidence that an outcome is right: a logistic function of whether it passed (a flag is wrong far
+# more often than a pass: lost or mis-heard speech makes a said phrase "missing"), of how clearly the
+# recogniser heard the speech the criterion was judged on (the duration-weighted mean token
+# log-probability of those utterances, 0 = sure, -1 = guessing), and of the score's distance from the
+# threshold (per 10 points; it adds little once the other two are known). Fit on corpus/dev's outcomes
+# by `benchmarks/accuracy.py --calibrate`, which prints the reliability on corpus/test too.
+CONFIDENCE_BIAS = 3.394
+CONFIDENCE_IF_PASSED = 3.134
+CONFIDENCE_PER_10_POINTS = 0.054
+CONFIDENCE_PER_CLARITY = 6.597
 
 
-def confidence_of(score: float, threshold: float) -> float:
-    return 1.0 / (1.0 + math.exp(-abs(score - threshold) / CONFIDENCE_SCALE))
+def confidence_of(score: float, threshold: float, clarity: float = 0.0, passed: bool | None = None) -> float:
+    if passed is None:
+        passed = score >= threshold
+    logit = (CONFIDENCE_BIAS + CONFIDENCE_IF_PASSED * passed + CONFIDENCE_PER_10_POINTS * abs(score - threshold) / 10.0
+             + CONFIDENCE_PER_CLARITY * clarity)
+    return 1.0 / (1.0 + math.exp(-logit))
+
+
+def clarity_of(segments: Sequence[Segment]) -> float:
+    """How sure the recogniser was of these utterances' words: their mean token log-probability,
+    weighted by duration (0.0 when there is no speech: nothing was mis-heard)."""
+    seconds = sum(max(segment.end_s - segment.start_s, 0.0) for segment in segments)
+    if not seconds:
+        return 0.0
+    return sum(segment.avg_logprob * max(segment.end_s - segment.start_s, 0.0) for segment in segments) / seconds
 
 
 @dataclass(frozen=True)
@@ -153,6 +182,7 @@ class _Stream:
     segments: list[Segment] = field(default_factory=list)
     negated: list[bool] = field(default_factory=list)
     asked: list[bool] = field(default_factory=list)  # a question about oneself ("А паспорт мне нужен?")
+    sentences: list[int] = field(default_factory=list)  # which sentence of the stream each word is in
 
     @classmethod
     def of(cls, segments: Iterable[Segment]) -> _Stream:
@@ -166,6 +196,7 @@ class _Stream:
                 asks_for_oneself = sentence.rstrip().endswith("?") and any(
                     token.text in FIRST_PERSON for token in tokens)
                 stream.asked.extend([asks_for_oneself] * len(tokens))
+                stream.sentences.extend([stream.sentences[-1] + 1 if stream.sentences else 0] * len(tokens))
         return stream
 
 
@@ -216,6 +247,7 @@ def best_phrase_match(phrase: str, stream: _Stream, language: str | None = None)
     weights = np.array([SHORT_WORD_WEIGHT if len(token.text) <= 2 else 1.0 for token in phrase_tokens])
     similarity = similarity * weights[:, None]
     width = len(phrase_tokens) + EXTRA_WINDOW_WORDS
+    phrase_person = {token.text for token in phrase_tokens}
     best: tuple[float, list[int]] | None = None
     for start in range(max(1, len(stream.tokens) - len(phrase_tokens) + 1)):
         stop = min(len(stream.tokens), start + width)
@@ -245,6 +277,9 @@ def best_phrase_match(phrase: str, stream: _Stream, language: str | None = None)
             taken_columns.add(column)
             used.append(position)
         score = float(100.0 * total / weights.sum())
+        if used and phrase_person & FIRST_PERSON and not phrase_person & SECOND_PERSON_WORDS and any(
+                stream.tokens[position].text in SECOND_PERSON_WORDS for position in range(min(used), max(used) + 1)):
+            score *= HEADLESS_FACTOR  # "more convenient for you (to meet, let) me" is not about the rep
         if head_rows - taken_rows:
             score *= HEADLESS_FACTOR  # "уточним время встречи" is not "уточним адрес встречи"
         if best is None or score > best[0]:
@@ -361,17 +396,23 @@ def _evaluate_criterion(
     score = match.score if match else 0.0
     found = bool(score >= threshold)
     passed = found if criterion.kind == "required" else not found
+    clarity = clarity_of(eligible)
     return CriterionOutcome(criterion.id, criterion.kind, passed, score, match.evidence if match else None,
-                            confidence_of(score, threshold))
+                            confidence_of(score, threshold, clarity, passed), round(clarity, 3))
 
 
 def _meaning_match(criterion: Criterion, script: CallScriptSpec, stream: _Stream) -> PhraseMatch | None:
-    if not criterion.meaning or not stream.tokens:
+    if not stream.tokens:
+        return None
+    concepts = concepts_for(script.concepts)
+    meaning = criterion.meaning or derived_meaning(criterion.phrases, criterion.kind, concepts)
+    if not meaning:
         return None
     # Asking about oneself ("А паспорт мне нужен?", the client on mono) is not conveying the meaning.
-    found = best_meaning_match(criterion.meaning, script.concepts, script.languages,
+    found = best_meaning_match(meaning, concepts, script.languages,
                                [token.lemma for token in stream.tokens], stream.negated,
-                               [segment.speaker for segment in stream.segments], stream.asked)
+                               [segment.speaker for segment in stream.segments], stream.asked,
+                               stream.sentences)
     if found is None:
         return None
     first, last = stream.segments[found.first], stream.segments[found.last]
@@ -396,6 +437,7 @@ def language_outcome(rep_segments: Sequence[Segment], expected: str, permission_
         and segment.index not in permission_segments
         and (switch_at is None or segment.start_s < switch_at)
         and segment.language_probability >= min_confidence
+        and segment.avg_logprob >= rule.min_avg_logprob
         and written_in(segment.text) == segment.language
         and (not mono or len(tokenize(segment.text)) >= rule.mono_min_utterance_words)
     ]

@@ -54,7 +54,10 @@ def lemma(word: str) -> str:
     if word.isdigit():
         return word
     if _CYRILLIC.search(word):
-        return str(_morphology().parse(word)[0].normal_form).replace("ё", "е")
+        parsed = _morphology().parse(word)[0]
+        if "COMP" in parsed.tag:
+            return word  # a comparative keeps its meaning: "проще" is not "простой", "лучше" not "хороший"
+        return str(parsed.normal_form).replace("ё", "е")
     return stem(word)
 
 

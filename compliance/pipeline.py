@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from functools import partial
 from pathlib import Path
@@ -13,6 +14,7 @@ from compliance.matcher import CallVerdict, Segment, evaluate_call
 from compliance.model import ModelOptions, load_model, resolve_batch_size
 from compliance.scripts import CallScriptSpec
 from compliance.transcribe import (
+    TranscribedSegment,
     TranscriptionOptions,
     UtteranceTranscriber,
     transcribe_tracks,
@@ -79,24 +81,18 @@ def script_vocabulary(script: CallScriptSpec) -> dict[str, str]:
     return {language: ", ".join(words).capitalize() + "." for language, words in by_language.items() if words}
 
 
-def analyze_file(path: str | Path, script: CallScriptSpec, options: AnalysisOptions) -> CallAnalysis:
-    timings: dict[str, float] = {}
-    started = time.perf_counter()
-    tracks, info, layout = decode_tracks(path, options.layout, options.max_seconds)
-    timings["decode_s"] = time.perf_counter() - started
-
-    model = load_model(options.model)
-    step = time.perf_counter()
-    transcription_options = TranscriptionOptions(
+def transcription_options(script: CallScriptSpec, options: AnalysisOptions) -> TranscriptionOptions:
+    return TranscriptionOptions(
         beam_size=options.model.beam_size,
         batch_size=resolve_batch_size(options.model),
         languages=script.languages,
         vocabulary=script_vocabulary(script),
     )
-    transcribed = transcribe_tracks(model, tracks, transcription_options)
-    timings["transcribe_s"] = time.perf_counter() - step
 
-    step = time.perf_counter()
+
+def judge(transcribed: Sequence[TranscribedSegment], script: CallScriptSpec, options: AnalysisOptions,
+          model) -> tuple[list[Segment], CallVerdict, dict[int, str]]:
+    """Masked segments, the verdict, and the alignment check's revisions for a transcript."""
     segments = [
         Segment(
             index=index,
@@ -106,24 +102,38 @@ def analyze_file(path: str | Path, script: CallScriptSpec, options: AnalysisOpti
             language=item.language,
             text=mask_personal_numbers(item.text, item.language),
             language_probability=item.language_probability,
+            avg_logprob=item.avg_logprob,
         )
         for index, item in enumerate(transcribed)
     ]
     evaluate = partial(evaluate_call, script=script, english_meeting=options.english_meeting,
                        default_threshold=options.match_threshold)
     verdict = evaluate(segments)
+    revisions: dict[int, str] = {}
     if any(not outcome.passed and outcome.kind == "required" for outcome in verdict.criteria):
         transcriber = UtteranceTranscriber(model)
-
-        def logprob(samples, language, text):
-            return transcriber.text_logprob(samples, language, text, transcription_options.vocabulary)
-
         audio = {index: item.samples for index, item in enumerate(transcribed) if item.samples is not None}
-        segments, revisions = revise_misheard(segments, audio, script, verdict, logprob, options.match_threshold)
+        # Scored without the hint prompt: it lifts never-said script words towards the margin.
+        segments, revisions = revise_misheard(segments, audio, script, verdict, transcriber.text_logprob,
+                                              options.match_threshold)
         if revisions:
             verdict = evaluate(segments)
-    else:
-        revisions = {}
+    return segments, verdict, revisions
+
+
+def analyze_file(path: str | Path, script: CallScriptSpec, options: AnalysisOptions) -> CallAnalysis:
+    timings: dict[str, float] = {}
+    started = time.perf_counter()
+    tracks, info, layout = decode_tracks(path, options.layout, options.max_seconds)
+    timings["decode_s"] = time.perf_counter() - started
+
+    model = load_model(options.model)
+    step = time.perf_counter()
+    transcribed = transcribe_tracks(model, tracks, transcription_options(script, options))
+    timings["transcribe_s"] = time.perf_counter() - step
+
+    step = time.perf_counter()
+    segments, verdict, revisions = judge(transcribed, script, options, model)
     timings["match_s"] = time.perf_counter() - step
     timings["total_s"] = time.perf_counter() - started
     return CallAnalysis(info.duration_s, layout, info.channels, tuple(segments), verdict, timings, revisions)

@@ -30,6 +30,9 @@ class Criterion:
     description: str = ""
     # Alternatives, each a set of concepts (the script's `concepts`) that must be said close together.
     meaning: tuple[tuple[str, ...], ...] = ()
+    # Said in reviewed calls, and judged by QA not to carry the meaning (qa.teaching): kept with the script,
+    # and the criterion's threshold is set above their scores.
+    near_misses: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -82,6 +85,8 @@ class CriterionSchema(ma.Schema):
         load_default=list,
         metadata={"description": "alternatives, each a list of concept names that must be said together"},
     )
+    near_misses = _phrase_map(load_default=dict, metadata={
+        "description": "per language, what was said in reviewed calls and does not carry the meaning"})
 
     @ma.validates("id")
     def _not_reserved(self, value: str, **_kwargs) -> None:
@@ -108,13 +113,16 @@ class CallScriptSchema(ma.Schema):
 
     @ma.validates_schema
     def _known_concepts(self, data: dict, **_kwargs) -> None:
-        known = set(data.get("concepts") or {})
+        from compliance.lexicon import BUILTIN_CONCEPTS
+
+        known = set(data.get("concepts") or {}) | set(BUILTIN_CONCEPTS)
         for index, criterion in enumerate(data.get("criteria") or []):
             for alternative in criterion.get("meaning") or []:
                 unknown = sorted(set(alternative) - known)
                 if unknown:
                     raise ma.ValidationError({"criteria": {index: {"meaning": [
-                        f"Unknown concept(s) {', '.join(unknown)}: define them under `concepts`."]}}})
+                        f"Unknown concept(s) {', '.join(unknown)}: define them under `concepts` "
+                        f"(built in: {', '.join(sorted(BUILTIN_CONCEPTS))})."]}}})
 
     @ma.validates_schema
     def _unique_ids(self, data: dict, **_kwargs) -> None:
@@ -181,6 +189,7 @@ def load_script(data: dict) -> CallScriptSpec:
                 description=item.get("description", ""),
                 phrases={lang: tuple(phrases) for lang, phrases in item["phrases"].items()},
                 meaning=tuple(tuple(alternative) for alternative in item.get("meaning") or ()),
+                near_misses={lang: tuple(texts) for lang, texts in (item.get("near_misses") or {}).items()},
             )
             for item in loaded["criteria"]
         ),

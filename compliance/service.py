@@ -35,6 +35,7 @@ from models import (
     ViolationStatus,
     utcnow,
 )
+from qa.visibility import shown_to_rep
 from routes.service import get_meeting
 from settings import Settings
 from storage.objects import ObjectNotFound, ObjectStore, new_object_key
@@ -236,8 +237,8 @@ def list_recordings(session: Session, user: User, *, rep_id: int | None = None, 
 def list_violations(session: Session, user: User, *, rep_id: int | None = None, criterion: str | None = None,
                     status: str | None = None, recording_id: str | None = None):
     statement = select(Violation).order_by(Violation.created_at.desc(), Violation.id)
-    if user.role == Role.rep:
-        statement = statement.where(Violation.rep_id == user.id)
+    if user.role == Role.rep:  # only what counts against them: never a flag awaiting review (qa.visibility)
+        statement = statement.where(Violation.rep_id == user.id, shown_to_rep())
     elif rep_id is not None:
         statement = statement.where(Violation.rep_id == rep_id)
     if criterion:

@@ -4,9 +4,15 @@ On a noisy 8 kHz line Whisper can write "ваш паспорт" as "ваш по�
 word short and the bot would flag a reminder that was given. When a required criterion fails but
 one of its phrases is matched except for one word, that word is put in place of the nearest
 unmatched word of the segment, and the model itself is asked, by forced alignment on the same
-audio, how likely each text is. A real mis-hearing costs the candidate almost nothing (measured:
-−1.5 and +0.5 nats on the corpus), a word that was never said costs a lot (−16 to −18 nats); only
-candidates within VERIFY_MARGIN of the heard text are taken, and the segment text is revised.
+audio, how likely each text is. Only candidates within VERIFY_MARGIN of the heard text are taken,
+and the segment text is revised.
+
+Both texts are scored WITHOUT the hint prompt the decoder got (the caller's logprob function): the
+prompt lifts every script word, the never-said ones too (by +2.1 nats on average on the dev corpus).
+The margin was set on the dev half of corpus/ (`python benchmarks/speech_kept.py --margin`): without
+the prompt, the cheapest never-said substitutions cost 2.2, 3.5, 4.2 nats and the cheapest real
+mis-hearings 1.8, 2.4, 5.4 nats, so 3 nats takes both real ones and one never-said word in 469 (with the
+prompt, 4 nats took 4 of 469).
 """
 
 from __future__ import annotations
@@ -29,7 +35,7 @@ from compliance.matcher import (
 from compliance.normalize import tokenize
 from compliance.scripts import CallScriptSpec, Criterion
 
-VERIFY_MARGIN = 4.0  # nats of log-probability the candidate may lose against what was heard
+VERIFY_MARGIN = 3.0  # nats of log-probability the candidate may lose against what was heard
 MIN_HEARD_SIMILARITY = 0.3  # the heard word must resemble the missing one a little ("подпульт" ~ "паспорт")
 
 LogProb = Callable[[np.ndarray, str, str], float]  # (samples, language, text) -> log-probability

@@ -34,6 +34,8 @@ DEMO_USERS = (
     DemoUser("support", Role.support, "Irina Kuznetsova (support)", "Europe/Moscow"),
     DemoUser("rep1", Role.rep, "Anna Ivanova (rep, Moscow)", "Europe/Moscow"),
     DemoUser("rep2", Role.rep, "Dmitry Petrov (rep, Yekaterinburg)", "Asia/Yekaterinburg"),
+    # last, so that the ids of the users before it stay as tests and earlier demos know them
+    DemoUser("qalead", Role.qa_lead, "Olga Belova (QA lead)", "Europe/Moscow"),
 )
 
 # (local start, minutes, client, phone, address, english-speaking client, products, offers)
@@ -79,7 +81,7 @@ def demo_passwords(settings: Settings) -> dict[str, str]:
 
 
 def seed_demo_data(session: Session, settings: Settings, today: date | None = None,
-                   routes: bool = True) -> list[tuple[str, str, str]]:
+                   routes: bool = True, qa_calls: bool | None = None) -> list[tuple[str, str, str]]:
     """The demo users and the default call script; with `routes` (as `make run` seeds), also each demo
     rep's route for `today` (default: today in the rep's zone). Tests seed the accounts only: a route
     planned relative to the clock would make them depend on the hour they run at."""
@@ -114,6 +116,24 @@ def seed_demo_data(session: Session, settings: Settings, today: date | None = No
     if session.scalar(select(CallScript).limit(1)) is None:
         add_script_version(session, default_script_body(), effective_from=date(2020, 1, 1))
     session.flush()
+    # A QA queue of analysed, flagged calls from the committed fixture recordings; by default not in tests
+    # (they seed the calls they need: tests/qa/conftest.py), whose counts of meetings and recordings it would change.
+    if routes and (qa_calls if qa_calls is not None else settings.environment != "test"):
+        from demo.calls import seed_demo_calls
+        from services import resolve_secret_key
+        from storage.objects import make_object_store
+
+        script = session.scalar(select(CallScript).order_by(CallScript.version).limit(1))
+        assert script is not None
+        seed_demo_calls(session, make_object_store(settings, resolve_secret_key(settings)), users, script,
+                        settings=settings)
+        from demo.support_desk import seed_demo_support
+
+        seed_demo_support(session, users, today)
+        from demo.figures import seed_demo_figures
+
+        seed_demo_figures(session, users, today)
+        session.flush()
     return [(demo.username, passwords[demo.username], demo.role.value) for demo in DEMO_USERS]
 
 

@@ -14,8 +14,20 @@ from models.compliance import (
 from models.idempotency import IdempotencyRecord
 from models.jobs import BackgroundJob, JobState
 from models.notifications import Notification, NotificationState
+from models.qa import ExampleProposal, ReviewClaim, ReviewDecision, ViolationDispute
+from models.reports import OfferTarget
 from models.reps import ChecklistVersion, MorningCheck
 from models.routes import Meeting, MeetingChange, MeetingStatus
+from models.support import (
+    Incident,
+    MeetingCorrection,
+    Ticket,
+    TicketAttachment,
+    TicketDeflection,
+    TicketKind,
+    TicketMessage,
+    TicketState,
+)
 from models.tasks import CallOutcome, Task, TaskKind, TaskState
 
 __all__ = [
@@ -26,25 +38,38 @@ __all__ = [
     "ChannelLayout",
     "ChecklistVersion",
     "CriterionResult",
+    "ExampleProposal",
     "IdempotencyRecord",
+    "Incident",
     "JobState",
     "LoginSession",
     "Meeting",
     "MeetingChange",
+    "MeetingCorrection",
     "MeetingStatus",
     "MorningCheck",
     "Notification",
     "NotificationState",
+    "OfferTarget",
     "RateLimitCounter",
     "Recording",
+    "ReviewClaim",
+    "ReviewDecision",
     "RevokedToken",
     "Role",
     "Task",
     "TaskKind",
     "TaskState",
+    "Ticket",
+    "TicketAttachment",
+    "TicketDeflection",
+    "TicketKind",
+    "TicketMessage",
+    "TicketState",
     "TranscriptSegment",
     "User",
     "Violation",
+    "ViolationDispute",
     "ViolationStatus",
     "utcnow",
 ]

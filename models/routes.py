@@ -33,6 +33,8 @@ class Meeting(CreatedAtMixin, Base):
     __table_args__ = (
         Index("ix_meetings_rep_id_starts_at", "rep_id", "starts_at", "id"),
         Index("ix_meetings_rep_id_change_seq", "rep_id", "change_seq"),
+        # The figures (reports/) count a rep's local days by status and cause from the index alone.
+        Index("ix_meetings_rep_id_route_day_status", "rep_id", "route_day", "status", "caused_by"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -2,21 +2,24 @@
 
 from __future__ import annotations
 
-from flask import jsonify
+import functools
+
 from flask.views import MethodView
 from flask_jwt_extended import current_user
 from flask_smorest import Blueprint
 
-from accounts.auth import ALL_ROLES, roles_required
-from api.context import app_settings, db_session, read_only
+from accounts.auth import ALL_ROLES, polled_read, roles_required, viewer
+from api.context import app_settings, database, db_session
 from api.contract import errors
 from api.fields import ID_PATH
 from api.idempotency import idempotent
+from api.lean import json_response
 from api.pagination import SelectPage
 from errors import Invalid, NotFound
-from models import Role, TaskKind, User
+from models import Role, TaskKind, User, utcnow
 from reps import tasks as service
-from reps.morning import check_of_day, deadline_at, instant_card_meetings, submitted_late
+from reps import today
+from reps.morning import deadline_at
 from reps.schemas import (
     CallLogSchema,
     LoggedCallSchema,
@@ -27,8 +30,9 @@ from reps.schemas import (
     TaskSchema,
     TodaySchema,
 )
-from reps.today import today_lists
 from routes import service as routes_service
+from storage.raw_reads import read_connection
+from support.incidents import active_rows_for as active_incidents
 
 _TODAY_HEAD = TodaySchema(exclude=("route", "open_tasks", "violations"))  # the lists come from reps.today
 blp = Blueprint("tasks", __name__, url_prefix="/api/v1", description="Tasks with deadlines, reminder calls, today")
@@ -130,25 +134,27 @@ class TaskCall(MethodView):
         return result
 
 
+@functools.lru_cache(maxsize=8)
+def _instant_card_products(setting: str) -> frozenset[str]:
+    return frozenset(part.strip() for part in setting.split(",") if part.strip())
+
+
 @blp.route("/today")
 class Today(MethodView):
-    @read_only
-    @roles_required(Role.rep)
+    @polled_read(Role.rep)
     @blp.response(200, TodaySchema)
     def get(self):
-        """The rep's day at a glance: today's route, open tasks, violations still open."""
-        session = db_session()
-        day = routes_service.today_for(current_user)
-        check = check_of_day(session, current_user, day)
+        """The rep's day at a glance: today's route, open tasks, violations still open, active incidents."""
+        rep = viewer()
+        day = routes_service.today_for(rep)
         settings = app_settings()
-        cutoff = deadline_at(day, current_user.time_zone, settings.morning_check_deadline)
-        products = {part.strip() for part in settings.instant_card_products.split(",") if part.strip()}
-        morning = {"deadline": settings.morning_check_deadline, "deadline_at": cutoff,
-                   "selfie_status": check.selfie_status if check else None,
-                   "checklist_submitted": bool(check and check.checklist_submitted_at),
-                   "checklist_submitted_at": check.checklist_submitted_at if check else None,
-                   "checklist_failures": (check.checklist_failures or []) if check else [],
-                   "instant_card_meetings": instant_card_meetings(session, current_user, day, products),
-                   "late": submitted_late(check, cutoff)}
-        body = _TODAY_HEAD.dump({"day": day, "time_zone": current_user.time_zone, "morning_check": morning})
-        return jsonify({**body, **today_lists(session, current_user, day)})  # the lists: rows dumped lean
+        cutoff = deadline_at(day, rep.time_zone, settings.morning_check_deadline)
+        with read_connection(database().engine) as connection:
+            lists = today.today_lists(connection, rep, day)  # the lists: rows dumped lean
+            lists["incidents"] = active_incidents(connection, rep.id, utcnow())
+            morning = {"deadline": settings.morning_check_deadline, "deadline_at": cutoff,
+                       **today.morning_check(connection, rep, day, cutoff),
+                       "instant_card_meetings": today.instant_card_meetings(
+                           lists["route"], _instant_card_products(settings.instant_card_products))}
+        body = _TODAY_HEAD.dump({"day": day, "time_zone": rep.time_zone, "morning_check": morning})
+        return json_response({**body, **lists})

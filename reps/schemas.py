@@ -10,6 +10,7 @@ from compliance.schemas import ViolationSchema
 from models import CallOutcome, TaskKind, TaskState
 from reps.checklist import QuestionSchema
 from routes.schemas import MeetingSchema, PatchSchema
+from support.schemas import IncidentSchema
 
 SELFIE_STATUSES = ["pending", "approved", "rejected"]
 # A checklist answer: yes_no -> boolean, count and rating -> integer, text -> string
@@ -77,6 +78,8 @@ class TodaySchema(ma.Schema):
     route = ma.fields.List(ma.fields.Nested(MeetingSchema))
     open_tasks = ma.fields.List(ma.fields.Nested(TaskSchema))
     violations = ma.fields.List(ma.fields.Nested(ViolationSchema))
+    incidents = ma.fields.List(ma.fields.Nested(IncidentSchema), metadata={
+        "description": "incidents support published that are active now and affect the rep"})
     morning_check = ma.fields.Nested("TodayMorningCheckSchema")
 
 

@@ -3,18 +3,22 @@ lifecycle, place changes, and the "changes since" sync for phones on flaky netwo
 
 from __future__ import annotations
 
+import functools
+import re
 from datetime import timedelta
+from typing import Any
 
-from flask import Response, jsonify, request
+from flask import Response, request
 from flask.views import MethodView
 from flask_jwt_extended import current_user
 from flask_smorest import Blueprint
 
-from accounts.auth import ALL_ROLES, roles_required
-from api.context import app_settings, db_session, read_only, services
+from accounts.auth import ALL_ROLES, polled_read, roles_required, viewer
+from api.context import app_settings, database, db_session, services
 from api.contract import ETAG, errors, requires_if_match, takes_if_none_match
 from api.fields import ID_PATH
 from api.idempotency import idempotent
+from api.lean import json_response, lean_query, no_query
 from errors import Invalid
 from models import Role
 from routes import importer, reads, service
@@ -32,6 +36,7 @@ from routes.schemas import (
     TransitionSchema,
 )
 from routes.sync_tokens import SyncTokens
+from storage.raw_reads import read_connection
 
 blp = Blueprint("meetings", __name__, url_prefix="/api/v1", description="Route plans and meetings")
 PLANNERS = (Role.manager,)
@@ -49,24 +54,24 @@ def _with_etag(meeting, status: int = 200):
 
 @blp.route("/route")
 class Route(MethodView):
-    @read_only
-    @roles_required(*ALL_ROLES)
+    @polled_read(*ALL_ROLES)
     @takes_if_none_match
-    @blp.arguments(MeetingQuerySchema, location="query")
+    @lean_query(blp, MeetingQuerySchema, no_query)
     @blp.response(200, RouteSchema, headers=ETAG)
     @blp.alt_response(304, description="Not modified since the ETag in If-None-Match", headers=ETAG)
     @errors(404)
     def get(self, query):
         """A rep's route for a day (default: today in the rep's zone). Send If-None-Match to get 304."""
-        session = db_session()
-        route = service.day_route(session, current_user, day=query.get("day"), rep_id=query.get("rep_id"))
-        # If-None-Match compares weakly (RFC 9110 13.1.2); the 304 is decided on (id, version) alone
-        if request.if_none_match and request.if_none_match.contains_weak(etag := reads.route_etag(session, route)):
-            response = Response(status=304)
-            response.set_etag(etag)
-            return response
-        body, etag = reads.route_body(session, route)
-        return jsonify(body), 200, {"ETag": f'"{etag}"', "Cache-Control": "private, no-cache"}
+        with read_connection(database().engine) as connection:
+            route = reads.day_bounds(connection, viewer(), day=query.get("day"), rep_id=query.get("rep_id"))
+            # If-None-Match compares weakly (RFC 9110 13.1.2); the 304 is decided on (id, version) alone
+            if request.if_none_match and request.if_none_match.contains_weak(
+                    etag := reads.route_etag(connection, route)):
+                response = Response(status=304)
+                response.set_etag(etag)
+                return response
+            body, etag = reads.route_body(connection, route)
+        return json_response(body, {"ETag": f'"{etag}"', "Cache-Control": "private, no-cache"})
 
 
 @blp.route("/meetings")
@@ -116,20 +121,37 @@ class MeetingImport(MethodView):
         return report
 
 
+_PLAIN_TOKEN = re.compile(r"since=([A-Za-z0-9_=-]+)")  # a token as issued (urlsafe base64), nothing escaped
+
+
+def _plain_since(query_string: str) -> dict[str, Any] | None:
+    if not query_string:
+        return {}
+    match = _PLAIN_TOKEN.fullmatch(query_string)
+    return {"since": match.group(1)} if match else None
+
+
+@functools.lru_cache(maxsize=8)
+def _sync_tokens(secret_key: str) -> SyncTokens:
+    return SyncTokens(secret_key)
+
+
 @blp.route("/meetings/changes")
 class MeetingChanges(MethodView):
-    @read_only
-    @roles_required(*ALL_ROLES)
-    @blp.arguments(SyncQuerySchema, location="query")
+    @polled_read(*ALL_ROLES)
+    @lean_query(blp, SyncQuerySchema, _plain_since)
     @blp.response(200, SyncSchema)
     @blp.alt_response(410, description="The token cannot be served (too old, malformed or another user's): "
                                        "reload in full (call without `since`)")
     @errors(404)
     def get(self, query):
         """Meetings new, changed or cancelled since `since`, ids of deleted ones, and the next token."""
-        page = service.changes_since(db_session(), current_user, query.get("since"), query.get("rep_id"),
-                                     tokens=SyncTokens(services().secret_key))
-        return jsonify(reads.sync_body(page))
+        with read_connection(database().engine) as connection:
+            rep = service.rep_of(connection, viewer(), query.get("rep_id"))
+            page = service.sync_page(connection, viewer(), rep, query.get("since"),
+                                     tokens=_sync_tokens(services().secret_key))
+            body = reads.sync_body(connection, page, one_rep=rep is not None)
+        return json_response(body)
 
 
 @blp.route(f"/meetings/<{ID_PATH}:meeting_id>")

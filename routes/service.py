@@ -6,10 +6,10 @@ import hashlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any
+from typing import Any, NamedTuple, Protocol
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Connection, Select, bindparam, func, select
 from sqlalchemy.orm import Session
 
 from errors import Conflict, Gone, Invalid, NotFound, PreconditionFailed, PreconditionRequired
@@ -19,6 +19,7 @@ from reps import tasks as task_service
 from routes.lifecycle import ACTIONS, CAUSES, check_timing, next_status
 from routes.sync_tokens import UNUSABLE as UNUSABLE_TOKEN
 from routes.sync_tokens import SyncTokens
+from storage.raw_reads import RawRead
 
 SYNC_RETENTION = timedelta(days=30)
 MAX_MEETING_LENGTH = timedelta(hours=12)
@@ -33,7 +34,39 @@ def local_day_bounds(day: date, time_zone: str) -> tuple[datetime, datetime]:
     return start.astimezone(UTC), end.astimezone(UTC)
 
 
-def today_for(user: User, now: datetime | None = None) -> date:
+class Person(Protocol):
+    """A user as the reads need them: a `User`, or a lean view of one (accounts.auth.Viewer, RepRow)."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def role(self) -> Role: ...
+    @property
+    def time_zone(self) -> str: ...
+
+
+class RepRow(NamedTuple):
+    id: int
+    role: Role
+    time_zone: str
+
+
+_USER = RawRead(select(User.id, User.role, User.time_zone).where(User.id == bindparam("user_id")))
+
+
+def rep_of(connection: Connection, viewer: Person, rep_id: int | None) -> Person | None:
+    """`_rep` on a plain connection: the viewer for a rep; for staff the rep they name (None: every rep)."""
+    if viewer.role == Role.rep:
+        return viewer
+    if rep_id is None:
+        return None
+    rows = _USER.values(connection, user_id=rep_id)
+    if not rows or rows[0][1] != Role.rep:
+        raise NotFound("No such rep.")
+    return RepRow(*rows[0])
+
+
+def today_for(user: Person, now: datetime | None = None) -> date:
     return (now or datetime.now(UTC)).astimezone(ZoneInfo(user.time_zone)).date()
 
 
@@ -86,9 +119,14 @@ def meeting_etag(meeting: Meeting) -> str:
     return f"m{meeting.id}-v{meeting.version}"
 
 
+def route_etag_digest(day: date, rep_id: int | None) -> Any:
+    """route_etag's hash before the meetings: each adds f"{id}:{version};" in route order."""
+    return hashlib.sha256(f"{day}|{rep_id}|".encode())
+
+
 def route_etag(meetings: Iterable[Any], day: date, rep_id: int | None) -> str:
     """From each meeting's id and version alone (meetings, or rows of just those two columns)."""
-    digest = hashlib.sha256(f"{day}|{rep_id}|".encode())
+    digest = route_etag_digest(day, rep_id)
     for meeting in meetings:
         digest.update(f"{meeting.id}:{meeting.version};".encode())
     return digest.hexdigest()[:32]
@@ -277,37 +315,66 @@ def changes_since(session: Session, viewer: User, since: str | None, rep_id: int
 
     Without `since`: the rep's meetings from today on (a full load). A token that cannot be served
     (too old: it missed changes older than SYNC_RETENTION; malformed; issued to someone else or for
-    another rep) answers 410: the client reloads in full.
+    another rep) answers 410: the client reloads in full. (sync_page, with rows as Core rows hold them.)
     """
     rep = _rep(session, viewer, rep_id)
+    connection = session.connection()
+    page = sync_page(connection, viewer, rep, since, tokens=tokens)
+    return SyncPage(SYNC_READS[rep is not None, page.full_reload].records(connection, page.meetings),
+                    page.deleted_ids, page.token, page.full_reload)
+
+
+_MEETING_COLUMNS = tuple(Meeting.__table__.columns)
+_MEETING_ID, _MEETING_DELETED = _MEETING_COLUMNS.index(Meeting.__table__.c.id), \
+    _MEETING_COLUMNS.index(Meeting.__table__.c.deleted_at)
+_LATEST_CHANGE = RawRead(select(func.max(MeetingChange.seq)))
+# The first change a token missed, by the primary key: min(at) over `seq > :since` would read them all.
+_FIRST_MISSED = RawRead(select(MeetingChange.at).where(MeetingChange.seq > bindparam("seq"))
+                        .order_by(MeetingChange.seq).limit(1))
+
+
+def _sync_read(one_rep: bool, full_reload: bool) -> RawRead:
+    if full_reload:
+        # starts_at's bound adds nothing to ends_at's (no meeting is longer) but lets the index skip the past
+        statement = select(*_MEETING_COLUMNS).where(
+            Meeting.ends_at >= bindparam("start"), Meeting.starts_at >= bindparam("earliest"),
+            Meeting.deleted_at.is_(None))
+    else:
+        statement = select(*_MEETING_COLUMNS).where(Meeting.change_seq > bindparam("seq"))
+    if one_rep:
+        statement = statement.where(Meeting.rep_id == bindparam("rep_id"))
+    return RawRead(statement.order_by(Meeting.starts_at if full_reload else Meeting.change_seq))
+
+
+# (one rep's or every rep's, full reload or changes): rows of every column of the meetings table
+SYNC_READS = {(one_rep, full): _sync_read(one_rep, full) for one_rep in (True, False) for full in (True, False)}
+
+
+def sync_page(connection: Connection, viewer: Person, rep: Person | None, since: str | None, *,
+              tokens: SyncTokens) -> SyncPage:
+    """changes_since on a plain connection, for `rep` (rep_of; None: every rep's). Its meetings are the
+    driver's rows of SYNC_READS[rep is not None, full_reload] (process them with its processors)."""
     scope = SyncTokens.scope(viewer.id, rep.id if rep is not None else None)
+    one_rep = {"rep_id": rep.id} if rep is not None else {}
 
     def _token(position: int) -> str:
         return tokens.seal(scope, position)
 
-    latest = session.scalar(select(func.max(MeetingChange.seq))) or 0
+    latest = _LATEST_CHANGE.scalar(connection) or 0
     if since is None:
         start, _ = local_day_bounds(today_for(rep or viewer), (rep or viewer).time_zone)
-        # starts_at's bound adds nothing to ends_at's (no meeting is longer) but lets the index skip the past
-        statement = select(*Meeting.__table__.columns).where(
-            Meeting.ends_at >= start, Meeting.starts_at >= start - MAX_MEETING_LENGTH, Meeting.deleted_at.is_(None))
-        if rep is not None:
-            statement = statement.where(Meeting.rep_id == rep.id)
-        return SyncPage(session.execute(statement.order_by(Meeting.starts_at)).all(), [], _token(latest), True)
+        rows = SYNC_READS[rep is not None, True].rows(connection, start=start, earliest=start - MAX_MEETING_LENGTH,
+                                                       **one_rep)
+        return SyncPage(rows, [], _token(latest), True)
     seq = tokens.open(scope, since)
     if seq > latest:  # issued by this key, but for another database (a restored backup): unusable too
         raise Gone(UNUSABLE_TOKEN)
-    # The first change the token missed, by the primary key: min(at) over `seq > :since` would read them all.
-    first_missed = session.scalar(select(MeetingChange.at).where(MeetingChange.seq > seq)
-                                  .order_by(MeetingChange.seq).limit(1))
+    first_missed = _FIRST_MISSED.scalar(connection, seq=seq)
     if first_missed is not None and first_missed < utcnow() - SYNC_RETENTION:
         raise Gone("That sync token is too old to serve; reload in full (call again without `since`).")
-    statement = select(*Meeting.__table__.columns).where(Meeting.change_seq > seq)
-    if rep is not None:
-        statement = statement.where(Meeting.rep_id == rep.id)
-    changed = session.execute(statement.order_by(Meeting.change_seq)).all()
+    changed = SYNC_READS[rep is not None, False].rows(connection, seq=seq, **one_rep)
     return SyncPage(
-        [meeting for meeting in changed if meeting.deleted_at is None],
-        [meeting.id for meeting in changed if meeting.deleted_at is not None],
+        [meeting for meeting in changed if meeting[_MEETING_DELETED] is None],
+        [meeting[_MEETING_ID] for meeting in changed if meeting[_MEETING_DELETED] is not None],
         _token(latest),
     )

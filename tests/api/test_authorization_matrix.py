@@ -50,22 +50,44 @@ def world(app, db, client, plan_meeting_at) -> World:
             recording_id = _recording(session, meeting_id, user.id)
             check = MorningCheck(rep_id=user.id, day=WEDNESDAY, selfie_key=f"selfies/{user.id}/2026/11/{'a' * 32}.jpg")
             session.add(check)
-            session.add(Violation(rep_id=user.id, meeting_id=meeting_id, recording_id=recording_id,
-                                  criterion="passport_reminder", status=ViolationStatus.confirmed))
+            violation = Violation(rep_id=user.id, meeting_id=meeting_id, recording_id=recording_id,
+                                  criterion="passport_reminder", status=ViolationStatus.confirmed)
+            session.add(violation)
             session.flush()
             ids[rep] = {"meeting_id": meeting_id, "task_id": task.id, "recording_id": recording_id,
                         "check_id": check.id, "rep_id": user.id, "owner_id": user.id, "user_id": user.id,
-                        "key": check.selfie_key, "object_key": f"uploads/{user.id}/2026/11/{'b' * 32}.wav"}
+                        "key": check.selfie_key, "object_key": f"uploads/{user.id}/2026/11/{'b' * 32}.wav",
+                        "violation_id": violation.id, "proposal_id": UNKNOWN_INT}
     token = client.post("/api/v1/auth/login", json={"username": "rep1", "password": DEMO_PASSWORD}).json
     ids["rep1"]["since"] = client.get("/api/v1/meetings/changes",
                                       headers={"Authorization": f"Bearer {token['access_token']}"}).json["token"]
+    with app.app_context(), db.transaction() as session:
+        _support_desk_ids(session, ids)
     return World(ids["rep1"], ids["rep2"])
+
+
+def _support_desk_ids(session, ids: dict[str, dict[str, Any]]) -> None:
+    """Each rep's ticket, a deflection of theirs, and an incident that affects them alone."""
+    from models import Incident, Ticket, TicketDeflection, TicketKind
+
+    for rep in ("rep1", "rep2"):
+        rep_id = ids[rep]["rep_id"]
+        ticket = Ticket(rep_id=rep_id, kind=TicketKind.other, subject="s", text="t", updated_at=datetime.now(UTC))
+        incident = Incident(title="i", text="i", starts_at=datetime.now(UTC) - timedelta(hours=1), regions=[],
+                            rep_ids=[rep_id], created_by_id=rep_id)
+        deflection = TicketDeflection(rep_id=rep_id, text="t", score=90.0)
+        session.add_all([ticket, incident, deflection])
+        session.flush()
+        ids[rep].update(ticket_id=ticket.id, incident_id=incident.id, deflection_id=deflection.id,
+                        assignee_id=rep_id)
 
 
 UNKNOWN = {"meeting_id": UNKNOWN_INT, "task_id": UNKNOWN_INT, "recording_id": UNKNOWN_RECORDING,
            "check_id": UNKNOWN_INT, "rep_id": UNKNOWN_INT, "owner_id": UNKNOWN_INT, "user_id": UNKNOWN_INT,
            "key": f"selfies/{UNKNOWN_INT}/2026/11/{'c' * 32}.jpg",
-           "object_key": f"uploads/{UNKNOWN_INT}/2026/11/{'d' * 32}.wav", "since": "not-a-token"}
+           "object_key": f"uploads/{UNKNOWN_INT}/2026/11/{'d' * 32}.wav", "since": "not-a-token",
+           "violation_id": UNKNOWN_INT, "proposal_id": UNKNOWN_INT, "ticket_id": UNKNOWN_INT,
+           "incident_id": UNKNOWN_INT, "deflection_id": UNKNOWN_INT, "assignee_id": UNKNOWN_INT}
 
 
 def _bodies() -> dict[str, dict[str, Any]]:
@@ -87,6 +109,13 @@ def _bodies() -> dict[str, dict[str, Any]]:
         "POST /api/v1/morning-checks/{check_id}/selfie-review": {"decision": "approve"},
         "POST /api/v1/recordings/confirm": {},
         "POST /api/v1/recordings/{recording_id}/reanalyze": {},
+        "POST /api/v1/violations/{violation_id}/dispute": {"reason": "Not mine"},
+        "POST /api/v1/tickets": {"text": "Встреча отмечена отменённой по моей вине", "insist": True},
+        "POST /api/v1/tickets/{ticket_id}/messages": {"text": "Фото акта"},
+        "POST /api/v1/tickets/{ticket_id}/transitions": {"action": "reopen", "text": "Not fixed"},
+        "POST /api/v1/incidents/{incident_id}/answer": {"text": "Fixed"},
+        "PATCH /api/v1/incidents/{incident_id}": {"title": "Renamed"},
+        "POST /api/v1/meetings/{meeting_id}/corrections": {"reason": "Client cancelled", "caused_by": "client"},
     }
 
 

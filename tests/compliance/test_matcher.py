@@ -180,6 +180,21 @@ def test_every_outcome_carries_a_confidence_lower_near_the_threshold():
     assert near.confidence < clear.confidence
 
 
+def test_a_flag_on_speech_the_recogniser_was_unsure_of_is_less_certain():
+    """A phrase "missing" from words the recogniser guessed at may have been said: the QA queue should
+    see that flag before one on clearly heard speech."""
+    def flag(logprob: float) -> float:
+        segments = [Segment(s.index, s.speaker, s.start_s, s.end_s, s.language, s.text, 0.99, logprob)
+                    for s in COMPLIANT_RU[:3]]
+        verdict = evaluate_call(segments, SCRIPT)
+        return next(c for c in verdict.criteria if c.criterion == "passport_reminder").confidence
+
+    clear, unsure = flag(-0.1), flag(-1.2)
+    assert unsure < 0.5 < clear
+    passed = evaluate_call(COMPLIANT_RU, SCRIPT).criteria
+    assert all(outcome.confidence > clear for outcome in passed if outcome.criterion == "passport_reminder")
+
+
 def test_client_not_understanding_russian_allows_the_switch():
     segments = [
         seg(0, "rep", 0.5, "ru", "Здравствуйте, меня зовут Анна, я представитель банка."),

@@ -16,6 +16,7 @@ from routes import reads, service
 from routes.sync_tokens import SyncTokens
 from storage.db import Database
 from storage.migrations import upgrade_database
+from storage.raw_reads import read_connection
 from tests.support.servers import postgres_server
 
 TODAY = datetime.now(UTC).date()
@@ -97,10 +98,10 @@ def _rep(session) -> User:
 def test_the_route_and_its_etag_read_one_index_range_in_route_order(fleet_database):
     session = fleet_database.session_factory()
     rep = _rep(session)
-    route = service.day_route(session, rep, day=TODAY)
-    with Captured(fleet_database) as captured:
-        body, _etag = reads.route_body(session, route)
-        reads.route_etag(session, route)
+    with read_connection(fleet_database.engine) as connection, Captured(fleet_database) as captured:
+        route = reads.day_bounds(connection, rep, day=TODAY)
+        body, _etag = reads.route_body(connection, route)
+        reads.route_etag(connection, route)
     assert len(body["meetings"]) == 8
     assert_index_range(fleet_database, captured.one("FROM meetings", "meetings.client_name"),
                        "ix_meetings_rep_id_starts_at")
@@ -112,8 +113,8 @@ def test_the_route_and_its_etag_read_one_index_range_in_route_order(fleet_databa
 def test_today_reads_open_tasks_and_newest_violations_by_index(fleet_database):
     session = fleet_database.session_factory()
     rep = _rep(session)
-    with Captured(fleet_database) as captured:
-        lists = today_lists(session, rep, TODAY)
+    with read_connection(fleet_database.engine) as connection, Captured(fleet_database) as captured:
+        lists = today_lists(connection, rep, TODAY)
     assert len(lists["route"]) == 8 and lists["open_tasks"] and lists["violations"]
     assert_index_range(fleet_database, captured.one("FROM tasks"), "ix_tasks_owner_id_state_deadline_at")
     assert_index_range(fleet_database, captured.one("FROM violations"), "ix_violations_rep_id_created_at")

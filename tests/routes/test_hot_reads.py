@@ -7,10 +7,11 @@ from datetime import timedelta
 
 import pytest
 from flask import json
-from sqlalchemy import event, select
+from sqlalchemy import event, select, update
 
+from accounts.auth import TOKEN_CHECK_SECONDS
 from compliance.schemas import ViolationSchema
-from models import Meeting, MeetingStatus, Task, User, Violation, utcnow
+from models import LoginSession, Meeting, MeetingStatus, Task, User, Violation, utcnow
 from reps.schemas import TaskSchema
 from reps.today import TASK_ROWS, VIOLATION_ROWS
 from reps.violations import record_system_violation
@@ -108,10 +109,10 @@ def test_sync_and_today_lists_are_what_the_schemas_give(app, db, client, login, 
     assert delta["meetings"] == [changed] and delta["deleted_ids"] == [] and delta["full_reload"] is False
 
 
-def test_a_polled_route_costs_two_statements(app, db, client, login, varied_day):
-    """The token's login session and user in one SELECT, then the route (or, for a 304, its versions)."""
+def test_a_polled_route_costs_one_statement(app, db, client, login, varied_day):
+    """The token is checked in full once (its login session and user in one SELECT); polled again within
+    TOKEN_CHECK_SECONDS, only the route is read (or, for a 304, its versions)."""
     rep = login("rep9")
-    etag = client.get("/api/v1/route", headers=rep).headers["ETag"]
     statements: list[str] = []
 
     def seen(_connection, _cursor, statement, *_args):
@@ -119,10 +120,58 @@ def test_a_polled_route_costs_two_statements(app, db, client, login, varied_day)
 
     event.listen(db.engine, "before_cursor_execute", seen)
     try:
+        etag = client.get("/api/v1/route", headers=rep).headers["ETag"]
+        assert len(statements) == 2 and "login_sessions" in statements[0], statements
+        statements.clear()
         assert client.get("/api/v1/route", headers=rep).status_code == 200
-        assert len(statements) == 2, statements
+        assert len(statements) == 1 and "FROM meetings" in statements[0], statements
         statements.clear()
         assert client.get("/api/v1/route", headers={**rep, "If-None-Match": etag}).status_code == 304
-        assert len(statements) == 2 and "meetings.client_name" not in statements[1], statements
+        assert len(statements) == 1 and "meetings.client_name" not in statements[0], statements
     finally:
         event.remove(db.engine, "before_cursor_execute", seen)
+
+
+def test_a_logout_ends_a_polled_token_at_once(client, login, varied_day):
+    rep = login("rep9")
+    for path in ("/api/v1/route", "/api/v1/today", "/api/v1/meetings/changes"):
+        assert client.get(path, headers=rep).status_code == 200
+    assert client.post("/api/v1/auth/logout", headers=rep, json={}).status_code == 204
+    for path in ("/api/v1/route", "/api/v1/today", "/api/v1/meetings/changes"):
+        answer = client.get(path, headers=rep)
+        assert answer.status_code == 401 and answer.json["code"] == "token_revoked", path
+
+
+def test_a_session_ended_by_another_process_is_refused_within_seconds(app, db, client, login, varied_day,
+                                                                     time_machine):
+    """Another web process's logout (here: an UPDATE this process's session never saw) is honoured once
+    this process's check of the token is TOKEN_CHECK_SECONDS old."""
+    rep = login("rep9")
+    assert client.get("/api/v1/route", headers=rep).status_code == 200
+    with app.app_context(), db.transaction() as session:
+        session.execute(update(LoginSession).values(revoked_at=utcnow(), revoked_reason="logout"))
+    assert client.get("/api/v1/route", headers=rep).status_code == 200  # still within the check's seconds
+    time_machine.shift(timedelta(seconds=TOKEN_CHECK_SECONDS))
+    answer = client.get("/api/v1/route", headers=rep)
+    assert answer.status_code == 401 and answer.json["code"] == "token_revoked"
+
+
+def test_a_deactivated_user_is_refused_at_once(app, db, client, login, varied_day):
+    rep_id, _ids = varied_day
+    rep = login("rep9")
+    assert client.get("/api/v1/today", headers=rep).status_code == 200
+    with app.app_context(), db.transaction() as session:
+        session.get_one(User, rep_id).is_active = False
+    answer = client.get("/api/v1/today", headers=rep)
+    assert answer.status_code == 401 and answer.json["code"] == "user_inactive"
+
+
+def test_staff_read_a_reps_route_and_changes(client, login, varied_day):
+    rep_id, _ids = varied_day
+    manager = login("manager")
+    own = client.get("/api/v1/route", headers=login("rep9")).json
+    assert client.get(f"/api/v1/route?rep_id={rep_id}&day={own['day']}", headers=manager).json == own
+    assert client.get(f"/api/v1/meetings/changes?rep_id={rep_id}", headers=manager).json["meetings"]
+    assert client.get("/api/v1/route?rep_id=999999", headers=manager).status_code == 404
+    assert client.get("/api/v1/route?rep_id=0", headers=manager).status_code == 422
+    assert client.get("/api/v1/meetings/changes?since=not-a-token", headers=manager).status_code == 410
