@@ -218,6 +218,12 @@ class Settings:
     max_selfie_megapixels: int = _setting(50, POSITIVE)
     max_selfie_side: int = _setting(10000, POSITIVE)
     instant_card_products: str = "instant_debit_card,instant_card"
+    # a client not reached on a call (seed 004): the next try N business days later (the meeting's short retry
+    # aside), the manager told after the Nth missed attempt, and a re-check of the client some business days after
+    follow_up_retry_business_days: int = _setting(2, POSITIVE)
+    follow_up_escalate_after: int = _setting(3, POSITIVE)
+    follow_up_recheck_business_days: int = _setting(5, POSITIVE)
+    morning_digest_at: str = _setting("08:00", _time_of_day)  # local time in the rep's zone
 
     # support desk
     # support answers a ticket by the end of the rep's local day this many business days after it came in

@@ -30,6 +30,7 @@ from api.context import app_settings, db_session
 from api.fields import ID_PATH
 from api.guards import NO_STORE
 from api.idempotency import idempotent
+from api.pagination import SelectPage
 from errors import BadCredentials, FieldrepError
 from models import Role, User, utcnow
 
@@ -142,14 +143,15 @@ class Users(MethodView):
     @roles_required(Role.manager)
     @users_blp.arguments(UserQuerySchema, location="query")
     @users_blp.response(200, UserSchema(many=True))
+    @users_blp.paginate(SelectPage)
     def get(self, query):
-        """List users, optionally by role and active state."""
+        """List users by username, optionally by role and active state; paged (50 a page by default)."""
         statement = select(User).order_by(User.username)
         if "role" in query:
             statement = statement.where(User.role == query["role"])
         if "active" in query:
             statement = statement.where(User.is_active == query["active"])
-        return db_session().scalars(statement).all()
+        return statement
 
     @roles_required(Role.manager)
     @idempotent

@@ -12,6 +12,7 @@ from flask import Flask, current_app, g, request
 from flask_jwt_extended import JWTManager, current_user, get_jwt, verify_jwt_in_request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
+from flask_smorest.utils import load_info_from_docstring
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
@@ -100,6 +101,8 @@ def _document(wrapper, roles: tuple[Role, ...]):
     manual = apidoc.setdefault("manual_doc", {})
     manual["security"] = BEARER_SECURITY
     names = ", ".join(role.value for role in roles)
+    if "description" not in manual and wrapper.__doc__:  # keep the docstring's own description before the roles
+        manual["description"] = load_info_from_docstring(wrapper.__doc__).get("description", "")
     manual["description"] = (manual.get("description", "") + f"\n\nRoles: {names}.").strip()
     responses = manual.setdefault("responses", {})
     responses.setdefault(401, {"description": "Not logged in, or the token expired or was revoked"})

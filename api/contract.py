@@ -151,6 +151,8 @@ def finish_components(spec: APISpec) -> None:
             continue
         headers["PAGINATION"] = {
             "description": "The page as JSON text: {\"total\", \"total_pages\", \"first_page\", \"last_page\", "
-                           "\"page\", \"previous_page\"?, \"next_page\"?}; ask for the next page with ?page=",
+                           "\"page\", \"previous_page\"?, \"next_page\"?}; ask for the next page with ?page= "
+                           "(or follow the Link header). Every list pages this way: ?page_size= defaults to 50, at "
+                           "most 200 (422 above)",
             "schema": STRING,
         }

@@ -6,7 +6,7 @@ from flask import request
 from flask.views import MethodView
 from flask_jwt_extended import current_user
 from flask_smorest import Blueprint
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from accounts.auth import ALL_ROLES, roles_required
 from api.context import app_settings, db_session, object_store
@@ -191,16 +191,22 @@ class Scripts(MethodView):
     @roles_required(*ALL_ROLES)
     @scripts_blp.arguments(ScriptQuerySchema, location="query")
     @scripts_blp.response(200, ScriptSchema(many=True))
+    @scripts_blp.paginate()
     @errors(e404="With `on`: no version of the script is in force on that date")
-    def get(self, query):
+    def get(self, query, pagination_parameters):
         """Script versions, newest first; with `on`, only the version in force on that date."""
         session = db_session()
         if "on" in query:
-            return [service.script_in_force(session, query.get("name", service.DEFAULT_SCRIPT_NAME), query["on"])]
+            found = service.script_in_force(session, query.get("name", service.DEFAULT_SCRIPT_NAME), query["on"])
+            pagination_parameters.item_count = 1
+            return [found] if pagination_parameters.first_item == 0 else []
         statement = select(CallScript).order_by(CallScript.name, CallScript.version.desc())
         if "name" in query:
             statement = statement.where(CallScript.name == query["name"])
-        return session.scalars(statement).all()
+        pagination_parameters.item_count = session.scalar(
+            select(func.count()).select_from(statement.order_by(None).subquery())) or 0
+        return session.scalars(statement.offset(pagination_parameters.first_item)
+                               .limit(pagination_parameters.page_size)).all()
 
     @roles_required(Role.manager)
     @idempotent

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import enum
-from datetime import datetime
+from datetime import UTC, datetime
 
-from sqlalchemy import Enum, ForeignKey, Index, String, Text
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import Connection, Enum, ForeignKey, Index, String, Text, event, select
+from sqlalchemy.orm import Mapped, Mapper, mapped_column
 
 from models.base import Base, CreatedAtMixin
 
@@ -51,6 +51,12 @@ class Task(CreatedAtMixin, Base):
     window_opens_at: Mapped[datetime | None]
     window_closes_at: Mapped[datetime | None]
     remind_minutes_before: Mapped[int] = mapped_column(default=15)
+    # the rep's own reminder (null: `remind_minutes_before` the planned/due time, for call tasks)
+    remind_at: Mapped[datetime | None]
+    # 23:59:59 of the deadline's day in the owner's zone: worked until then, `expired` after (reps.deadlines)
+    expires_at: Mapped[datetime | None]
+    # the number to call, from the meeting's client (call tasks and callbacks about a meeting)
+    client_phone: Mapped[str | None] = mapped_column(String(32))
     reminded_at: Mapped[datetime | None]
     attempt: Mapped[int] = mapped_column(default=1)
     completed_at: Mapped[datetime | None]
@@ -62,3 +68,29 @@ class Task(CreatedAtMixin, Base):
     version: Mapped[int] = mapped_column(default=1, server_default="1")
 
     __mapper_args__ = {"version_id_col": version}
+
+
+def _expires_at(connection: Connection, task: Task) -> datetime:
+    from models.accounts import User
+    from reps.deadlines import expiry_moment
+
+    time_zone = connection.scalar(select(User.time_zone).where(User.id == task.owner_id)) or "UTC"
+    return expiry_moment(task.deadline_at, time_zone).astimezone(UTC)
+
+
+@event.listens_for(Task, "before_insert")
+def _fill_on_insert(mapper: Mapper, connection: Connection, task: Task) -> None:
+    """Every task carries its expiry moment and, when it is about a meeting, the client's phone."""
+    task.expires_at = _expires_at(connection, task)
+    if task.meeting_id is not None and task.client_phone is None:
+        from models.routes import Meeting
+
+        task.client_phone = connection.scalar(select(Meeting.client_phone).where(Meeting.id == task.meeting_id))
+
+
+@event.listens_for(Task, "before_update")
+def _fill_on_update(mapper: Mapper, connection: Connection, task: Task) -> None:
+    from sqlalchemy import inspect
+
+    if inspect(task).attrs.deadline_at.history.has_changes() or task.expires_at is None:
+        task.expires_at = _expires_at(connection, task)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -36,20 +36,22 @@ def _local(moment: datetime, time_zone: str) -> str:
     return moment.astimezone(ZoneInfo(time_zone)).strftime("%d.%m.%Y %H:%M")
 
 
-def notify_client_of_meeting_time(session: Session, meeting: Meeting, rep: User) -> None:
-    """The client learns the meeting's time (again after each reschedule): email now."""
+def notify_client_of_meeting_time(session: Session, meeting: Meeting, rep: User, *, moved: bool = False) -> None:
+    """The client learns the meeting's time, and again after each move (`moved`: the message says it moved)."""
     when = f"{_local(meeting.starts_at, rep.time_zone)}–{meeting.ends_at.astimezone(ZoneInfo(rep.time_zone)):%H:%M}"
     if meeting.english_speaking_client:
-        subject = f"Your meeting with the bank: {when}"
+        subject = f"Your meeting with the bank has moved to {when}" if moved else f"Your meeting with the bank: {when}"
         body = (f"Dear {meeting.client_name},\n\nour representative {rep.full_name} will meet you on {when} "
                 f"({rep.time_zone}) at {meeting.address}.\nThey will call you about an hour before. "
                 "Please have your passport with you.\n")
     else:
-        subject = f"Встреча с представителем банка: {when}"
+        subject = (f"Встреча с представителем банка перенесена на {when}" if moved
+                   else f"Встреча с представителем банка: {when}")
         body = (f"Здравствуйте, {meeting.client_name}!\n\nНаш представитель {rep.full_name} встретится с вами "
                 f"{when} ({rep.time_zone}) по адресу: {meeting.address}.\nПримерно за час до встречи он вам позвонит. "
                 "Пожалуйста, не забудьте паспорт.\n")
-    enqueue(session, channel="email", kind="client_meeting_time", recipient=meeting.client_email, subject=subject,
+    enqueue(session, channel="email", kind="client_meeting_moved" if moved else "client_meeting_time",
+            recipient=meeting.client_email, subject=subject,
             body=body, dedupe_key=f"meeting-time:{meeting.id}:{meeting.starts_at.isoformat()}")
 
 
@@ -102,13 +104,13 @@ def queue_morning_digests(session: Session, send_at_local: str = "08:00", now: d
 
 
 def queue_call_reminders(session: Session, now: datetime | None = None) -> int:
-    """Remind reps of their calls before the time they planned (or the due time)."""
+    """Remind reps of their tasks: at the time the rep chose (`remind_at`), else before the call's planned time."""
     now = now or utcnow()
     horizon = now + timedelta(hours=2)
     rows = session.execute(
         select(Task, User).join(User, Task.owner_id == User.id)
-        .where(Task.state == TaskState.open, Task.reminded_at.is_(None), Task.deadline_at > now,
-               Task.deadline_at < horizon + timedelta(hours=2))
+        .where(Task.state == TaskState.open, Task.reminded_at.is_(None), Task.remind_at.is_(None),
+               Task.deadline_at > now, Task.deadline_at < horizon + timedelta(hours=2))
     ).all()
     queued = 0
     for task, owner in rows:
@@ -122,7 +124,53 @@ def queue_call_reminders(session: Session, now: datetime | None = None) -> int:
                 dedupe_key=f"call-reminder:{task.id}:{planned.isoformat()}")
         task.reminded_at = now
         queued += 1
+    chosen = session.execute(
+        select(Task, User).join(User, Task.owner_id == User.id)
+        .where(Task.state == TaskState.open, Task.reminded_at.is_(None), Task.remind_at <= now,
+               Task.remind_at > now - timedelta(days=1))
+    ).all()
+    for task, owner in chosen:
+        assert task.remind_at is not None
+        phone = f"\nPhone: {task.client_phone}" if task.client_phone else ""
+        enqueue(session, channel="email", kind="rep_task_reminder", recipient=owner.email,
+                subject=f"Reminder: {task.title}",
+                body=(f"{task.title}{phone}\nDeadline: {_local(task.deadline_at, owner.time_zone)}; workable until "
+                      f"{_local(task.expires_at or task.deadline_at, owner.time_zone)} ({owner.time_zone}).\n"),
+                dedupe_key=f"task-reminder:{task.id}:{task.remind_at.isoformat()}")
+        task.reminded_at = now
+        queued += 1
     return queued
+
+
+def notify_client_of_change(session: Session, meeting: Meeting, rep: User, change: str) -> None:
+    """The client learns that the meeting was cancelled (`cancelled`) or moves to a new place (`place`); a new
+    time goes through notify_client_of_meeting_time. E-mail now; the channel is the outbox's, so SMS is one more."""
+    zone = ZoneInfo(rep.time_zone)
+    when = f"{_local(meeting.starts_at, rep.time_zone)}–{meeting.ends_at.astimezone(zone):%H:%M} ({rep.time_zone})"
+    english = meeting.english_speaking_client
+    if change == "cancelled":
+        subject = f"Your meeting with the bank on {when} is cancelled" if english else \
+            f"Встреча с представителем банка {when} отменена"
+        body = (f"Dear {meeting.client_name},\n\nyour meeting with our representative {rep.full_name} on {when} "
+                "is cancelled. We will contact you to agree on a new time if needed.\n") if english else (
+                f"Здравствуйте, {meeting.client_name}!\n\nВстреча с нашим представителем {rep.full_name} {when} "
+                "отменена. При необходимости мы свяжемся с вами, чтобы договориться о новом времени.\n")
+        key = f"meeting-cancelled:{meeting.id}"
+    else:
+        subject = f"New place of your meeting with the bank: {meeting.address}" if english else \
+            f"Новое место встречи с представителем банка: {meeting.address}"
+        body = (f"Dear {meeting.client_name},\n\nas you asked, our representative {rep.full_name} will meet you on "
+                f"{when} at the new address: {meeting.address}.\nPlease have your passport with you.\n") if english \
+            else (f"Здравствуйте, {meeting.client_name}!\n\nКак вы просили, наш представитель {rep.full_name} "
+                  f"встретится с вами {when} по новому адресу: {meeting.address}.\nПожалуйста, не забудьте паспорт.\n")
+        key = f"meeting-place:{meeting.id}:{utcnow().isoformat()}"
+    enqueue(session, channel="email", kind=f"client_meeting_{change}", recipient=meeting.client_email,
+            subject=subject, body=body, dedupe_key=key)
+
+
+def morning_digest(session: Session, rep_id: int, day: date) -> Notification | None:
+    """The rep's morning digest of `day`, once queued (queue_morning_digests)."""
+    return session.scalar(select(Notification).where(Notification.dedupe_key == f"digest:{rep_id}:{day.isoformat()}"))
 
 
 def deliver_due(session: Session, channels: Mapping[str, Channel], now: datetime | None = None,

@@ -16,8 +16,9 @@ def queue_call_reminders(self: Task) -> int:
 
 @shared_task(bind=True, name="fieldrep.queue_morning_digests")
 def queue_morning_digests(self: Task) -> int:
-    with services_of(self).database.transaction() as session:
-        return outbox.queue_morning_digests(session)
+    services = services_of(self)
+    with services.database.transaction() as session:
+        return outbox.queue_morning_digests(session, services.settings.morning_digest_at)
 
 
 @shared_task(bind=True, name="fieldrep.deliver_notifications")

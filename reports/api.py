@@ -3,16 +3,23 @@ in reports.figures and reports.rewards, who sees what in reports.service."""
 
 from __future__ import annotations
 
-from flask import Response
+from flask import Response, request
+from flask.views import MethodView
 from flask_jwt_extended import current_user
 from flask_smorest import Blueprint
 
 from accounts.auth import roles_required
 from api.context import app_settings, db_session
-from api.contract import errors
+from api.contract import ETAG, errors, requires_if_match
+from api.fields import ID_PATH
+from api.idempotency import idempotent
+from api.pagination import SelectPage
 from models import Role, utcnow
-from reports import figures, rewards, service
+from reports import figures, rewards, service, targets
 from reports.schemas import (
+    OfferTargetChangeSchema,
+    OfferTargetQuerySchema,
+    OfferTargetSchema,
     ReportFiguresSchema,
     ReportPeriodQuerySchema,
     ReportQuerySchema,
@@ -99,3 +106,54 @@ def reward_report_csv(query):
     name = f"reward-{reward.rep_id}-{reward.period.first}-{reward.period.last}.csv"
     return Response(service.reward_csv(reward), mimetype="text/csv",
                     headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
+# --- offer targets -------------------------------------------------------------------------------------------
+
+def _target(target, status: int = 200):
+    return target, status, {"ETag": f'"{targets.target_etag(target)}"'}
+
+
+@blp.route("/targets")
+class OfferTargets(MethodView):
+    @roles_required(*READERS)
+    @blp.arguments(OfferTargetQuerySchema, location="query")
+    @blp.response(200, OfferTargetSchema(many=True))
+    @blp.paginate(SelectPage)
+    def get(self, query):
+        """Personal-offer targets per rep and month, newest month first (a rep: their own)."""
+        return targets.targets_of(current_user, rep_id=query.get("rep_id"), month=query.get("month"))
+
+    @roles_required(Role.manager)
+    @idempotent
+    @blp.arguments(OfferTargetSchema)
+    @blp.response(201, OfferTargetSchema, headers=ETAG)
+    @errors(e404="No such rep", e409="The rep already has a target for that month: change it with PATCH")
+    def post(self, body):
+        """Set a rep's targets for a month (offers presented and accepted); the figures and the reward's
+        target bonus count against them from now on."""
+        return _target(targets.set_target(db_session(), body), 201)
+
+
+@blp.route(f"/targets/<{ID_PATH}:target_id>")
+class OfferTargetItem(MethodView):
+    @roles_required(*READERS)
+    @blp.response(200, OfferTargetSchema, headers=ETAG)
+    @errors(e404="No such target, or not yours")
+    def get(self, target_id):
+        """One target; its ETag goes into If-Match of a change."""
+        return _target(targets.get_target(db_session(), current_user, target_id))
+
+    @roles_required(Role.manager)
+    @requires_if_match
+    @blp.arguments(OfferTargetChangeSchema)
+    @blp.response(200, OfferTargetSchema, headers=ETAG)
+    @errors(e404="No such target")
+    def patch(self, changes, target_id):
+        """Change a target (send If-Match with the ETag you read)."""
+        session = db_session()
+        target = targets.get_target(session, current_user, target_id)
+        targets.check_if_match(target, request.headers.get("If-Match"))
+        targets.change_target(target, changes)
+        session.commit()
+        return _target(target)

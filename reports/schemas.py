@@ -8,6 +8,8 @@ from marshmallow import validate
 from api.fields import CalendarDay, RecordId
 from reports.figures import GROUPS
 from reports.periods import GRAINS, MAX_DAYS, PERIODS
+from reports.targets import target_etag
+from routes.schemas import PatchSchema
 
 
 class ReportPeriodQuerySchema(ma.Schema):
@@ -153,3 +155,28 @@ class RewardSchema(ma.Schema):
     meetings = ma.fields.List(ma.fields.Nested(RewardMeetingSchema), required=True)
     violations = ma.fields.List(ma.fields.Nested(RewardViolationSchema), required=True)
     offers = ma.fields.Nested(RewardOffersSchema, required=True)
+
+
+MAX_OFFERS = 10_000
+
+
+class OfferTargetSchema(ma.Schema):
+    id = ma.fields.Integer(dump_only=True)
+    rep_id = RecordId(required=True)
+    month = CalendarDay(required=True, metadata={
+        "description": "any day of the month; the target is the calendar month's (stored as its first day)"})
+    offers_presented = ma.fields.Integer(required=True, validate=validate.Range(min=0, max=MAX_OFFERS))
+    offers_accepted = ma.fields.Integer(required=True, validate=validate.Range(min=0, max=MAX_OFFERS),
+                                        metadata={"description": "at most offers_presented"})
+    etag = ma.fields.Function(lambda target: f'"{target_etag(target)}"', dump_only=True,
+                              metadata={"type": "string", "description": "send as If-Match to change it"})
+
+
+class OfferTargetChangeSchema(PatchSchema):
+    offers_presented = ma.fields.Integer(validate=validate.Range(min=0, max=MAX_OFFERS))
+    offers_accepted = ma.fields.Integer(validate=validate.Range(min=0, max=MAX_OFFERS))
+
+
+class OfferTargetQuerySchema(ma.Schema):
+    rep_id = RecordId(metadata={"description": "managers: one rep's targets (a rep always gets their own)"})
+    month = CalendarDay(metadata={"description": "any day of the month"})

@@ -42,6 +42,11 @@ def end_of_deadline_day(deadline_at: datetime, time_zone: str) -> datetime:
     return datetime.combine(local_day + timedelta(days=1), time.min, zone)
 
 
+def expiry_moment(deadline_at: datetime, time_zone: str) -> datetime:
+    """The last second a task can be worked: 23:59:59 of the deadline's local day, as an instant."""
+    return end_of_deadline_day(deadline_at, time_zone) - timedelta(seconds=1)
+
+
 def is_expired(deadline_at: datetime, time_zone: str, now: datetime) -> bool:
     return now >= end_of_deadline_day(deadline_at, time_zone)
 

@@ -27,7 +27,16 @@ class TaskSchema(ma.Schema):
     title = ma.fields.String()
     note = ma.fields.String(allow_none=True)
     deadline_at = ma.fields.DateTime(metadata={"description": "the central deadline"})
+    expires_at = ma.fields.DateTime(allow_none=True, metadata={
+        "description": "the last moment the task can be worked: 23:59:59 of the deadline's day in the owner's time "
+                       "zone, as a UTC instant; after it the task turns `expired`"})
     own_planned_at = ma.fields.DateTime(allow_none=True)
+    remind_at = ma.fields.DateTime(allow_none=True, metadata={
+        "description": "when the owner is reminded of the task (chosen by the rep; never after expires_at). Null: "
+                       "call tasks remind 15 minutes before the planned or due time"})
+    client_phone = ma.fields.String(allow_none=True, metadata={
+        "description": "the number to call: the meeting's client for reminder, retry and callback calls; null "
+                       "only for a task with nothing to call"})
     due_at = ma.fields.DateTime(allow_none=True)
     window_opens_at = ma.fields.DateTime(allow_none=True)
     window_closes_at = ma.fields.DateTime(allow_none=True)
@@ -48,12 +57,19 @@ class TaskQuerySchema(ma.Schema):
 
 
 class TaskCreateSchema(ma.Schema):
-    owner_id = RecordId(required=True)
+    owner_id = RecordId(metadata={"description": "whose task; required for staff. A rep creates tasks for "
+                                                 "themselves: leave it out (or send your own id)"})
     kind = ma.fields.String(required=True, validate=validate.OneOf(["callback", "follow_up"]))
     title = ma.fields.String(required=True, validate=validate.Length(min=1, max=200))
     deadline_at = Moment(required=True, metadata={"description": "the central deadline"})
     meeting_id = RecordId(allow_none=True)
     note = ma.fields.String(validate=validate.Length(max=2000))
+    remind_at = Moment(allow_none=True, metadata={
+        "description": "when to remind the owner: required when a rep creates a task; not in the past and not "
+                       "after the task's expiry (23:59:59 of the deadline day in the owner's zone)"})
+    client_phone = ma.fields.String(validate=validate.Length(min=3, max=32), metadata={
+        "description": "the number to call for a callback not about a meeting; a callback about a meeting calls "
+                       "the meeting's client. A callback with neither is 422"})
 
 
 class TaskDoneSchema(ma.Schema):
@@ -61,8 +77,9 @@ class TaskDoneSchema(ma.Schema):
 
 
 class OwnTimeSchema(PatchSchema):
-    own_planned_at = Moment(required=True, allow_none=True,
-                                             metadata={"description": "your own time, never after the deadline"})
+    own_planned_at = Moment(allow_none=True, metadata={"description": "your own time, never after the deadline"})
+    remind_at = Moment(allow_none=True, metadata={
+        "description": "when to be reminded: not in the past, not after the task's expires_at (null: the default)"})
 
 
 class CallLogSchema(ma.Schema):
@@ -81,6 +98,18 @@ class TodaySchema(ma.Schema):
     incidents = ma.fields.List(ma.fields.Nested(IncidentSchema), metadata={
         "description": "incidents support published that are active now and affect the rep"})
     morning_check = ma.fields.Nested("TodayMorningCheckSchema")
+    digest = ma.fields.Nested("MorningDigestSchema", allow_none=True, metadata={
+        "description": "today's morning digest as e-mailed to you (queued after 08:00 local, settings "
+                       "morning_digest_at); null before it is queued"})
+
+
+class MorningDigestSchema(ma.Schema):
+    subject = ma.fields.String()
+    body = ma.fields.String(metadata={"description": "the day's meetings and open tasks, as plain text"})
+    state = ma.fields.String(validate=validate.OneOf(["pending", "sent", "failed"]),
+                             metadata={"description": "the e-mail's delivery: pending, sent or failed"})
+    queued_at = ma.fields.DateTime()
+    sent_at = ma.fields.DateTime(allow_none=True)
 
 
 class TodayMorningCheckSchema(ma.Schema):

@@ -26,6 +26,7 @@ from models import (
 )
 from reps.deadlines import (
     check_own_planned_time,
+    expiry_moment,
     is_expired,
     reminder_call_window,
     retry_deadline,
@@ -39,19 +40,60 @@ REMINDER_CALL_OFF_WINDOW = "reminder_call_off_window"
 CALL_TASKS = (TaskKind.reminder_call, TaskKind.retry_call)
 CALLBACK_RETRY_BUSINESS_DAYS = 2
 ESCALATE_AFTER_MISSED = 3
+RECHECK_BUSINESS_DAYS = 5
+
+
+@dataclass(frozen=True)
+class FollowUpRules:
+    """Seed 004, a client who cannot be reached (settings.follow_up_*): try again N business days later, tell the
+    managers after the Nth missed attempt, and re-check the client some business days after that."""
+
+    retry_business_days: int = CALLBACK_RETRY_BUSINESS_DAYS
+    escalate_after: int = ESCALATE_AFTER_MISSED
+    recheck_business_days: int = RECHECK_BUSINESS_DAYS
+
+    @classmethod
+    def of(cls, settings: Any) -> FollowUpRules:
+        return cls(settings.follow_up_retry_business_days, settings.follow_up_escalate_after,
+                   settings.follow_up_recheck_business_days)
 
 
 def create_task(session: Session, *, owner: User, kind: TaskKind, title: str, deadline_at: datetime,
-                meeting_id: int | None = None, note: str | None = None) -> Task:
-    """A task given by staff (a callback, a follow-up) with its central deadline."""
+                meeting_id: int | None = None, note: str | None = None, remind_at: datetime | None = None,
+                client_phone: str | None = None, now: datetime | None = None) -> Task:
+    """A task given by staff (a callback, a follow-up) with its central deadline, or one a rep gives themselves.
+
+    A callback always has a number to call: the meeting's client, or `client_phone` when it is about no meeting."""
+    now = now or utcnow()
     if kind in (TaskKind.reminder_call, TaskKind.retry_call):
         raise Invalid("Reminder calls are created with their meeting.", errors={"kind": ["Use callback or follow_up."]})
-    if deadline_at <= utcnow():
+    if deadline_at <= now:
         raise Invalid("The deadline must be in the future.", errors={"deadline_at": ["Must be in the future."]})
-    task = Task(owner_id=owner.id, kind=kind, title=title, deadline_at=deadline_at, meeting_id=meeting_id, note=note)
+    meeting = session.get(Meeting, meeting_id) if meeting_id else None
+    phone = (meeting.client_phone if meeting is not None else None) or client_phone
+    if kind == TaskKind.callback and not phone:
+        raise Invalid("A callback needs a number to call: name a meeting whose client has a phone, or send "
+                      "client_phone.", errors={"client_phone": ["No phone to call."]})
+    expires = expiry_moment(deadline_at, owner.time_zone)
+    if remind_at is not None:
+        check_remind_at(remind_at, expires, now)
+    task = Task(owner_id=owner.id, kind=kind, title=title, deadline_at=deadline_at, meeting_id=meeting_id, note=note,
+                remind_at=remind_at, client_phone=phone)
     session.add(task)
     session.flush()
     return task
+
+
+def check_remind_at(remind_at: datetime, expires_at: datetime, now: datetime) -> datetime:
+    """The rep's reminder: not in the past (a minute's grace for the phone's clock), not after the task expires."""
+    if remind_at < now - timedelta(minutes=1):
+        raise Invalid("The reminder time has already passed; choose a later time.",
+                      errors={"remind_at": ["Must not be in the past."]})
+    if remind_at > expires_at:
+        raise Invalid(f"The reminder {remind_at.isoformat()} is after the task expires ({expires_at.isoformat()}); "
+                      "choose a time before that.",
+                      errors={"remind_at": [f"Must not be after {expires_at.isoformat()}."]})
+    return remind_at
 
 
 def complete_task(task: Task, note: str | None = None, now: datetime | None = None) -> Task:
@@ -99,6 +141,7 @@ def follow_meeting(session: Session, meeting: Meeting, tolerance: timedelta, *, 
         create_reminder_call_task(session, meeting, tolerance)
         return
     for task in open_tasks:
+        task.client_phone = meeting.client_phone or task.client_phone  # the number to call follows the meeting
         if task.kind == TaskKind.reminder_call:
             task.deadline_at, task.due_at = window.deadline_at, window.due_at
             task.window_opens_at, task.window_closes_at = window.opens_at, window.closes_at
@@ -126,10 +169,23 @@ def list_tasks(session: Session, viewer: User, *, states: list[TaskState] | None
 
 
 def set_own_planned_time(task: Task, own_planned_at: datetime | None) -> Task:
+    return plan_task(task, {"own_planned_at": own_planned_at})
+
+
+def plan_task(task: Task, changes: dict[str, Any], now: datetime | None = None) -> Task:
+    """The owner's own planned time (never after the deadline) and reminder (not past, not after expiry)."""
+    now = now or utcnow()
     if task.state != TaskState.open:
         raise Conflict(f"The task is {task.state.value}; only open tasks can be planned.")
-    task.own_planned_at = check_own_planned_time(own_planned_at, task.deadline_at) if own_planned_at else None
-    task.updated_at = utcnow()
+    if "own_planned_at" in changes:
+        own = changes["own_planned_at"]
+        task.own_planned_at = check_own_planned_time(own, task.deadline_at) if own else None
+    if "remind_at" in changes:
+        remind_at = changes["remind_at"]
+        expires = task.expires_at or task.deadline_at
+        task.remind_at = check_remind_at(remind_at, expires, now) if remind_at else None
+        task.reminded_at = None  # a new reminder time is reminded again
+    task.updated_at = now
     return task
 
 
@@ -166,8 +222,9 @@ def own_recording_id(session: Session, task: Task, recording_id: str | None) -> 
 
 
 def log_call(session: Session, task: Task, *, outcome: CallOutcome, called_at: datetime,
-             recording_id: str | None = None, note: str | None = None, now: datetime | None = None) -> LoggedCall:
-    """Record the call; with the retry task when the client was not reachable (or a callback's next try)."""
+             recording_id: str | None = None, note: str | None = None, now: datetime | None = None,
+             rules: FollowUpRules | None = None) -> LoggedCall:
+    """Record the call; a client not reached gets the next try (`_next_try`: the decision tree)."""
     now = now or utcnow()
     if task.kind not in (*CALL_TASKS, TaskKind.callback):
         raise Conflict("Only call tasks take a call log.")
@@ -178,9 +235,6 @@ def log_call(session: Session, task: Task, *, outcome: CallOutcome, called_at: d
     recording_id = own_recording_id(session, task, recording_id)
     meeting = session.get(Meeting, task.meeting_id) if task.meeting_id else None
     task.state, task.completed_at, task.call_outcome = TaskState.done, called_at, outcome
-    if task.kind == TaskKind.callback:
-        task.recording_id, task.note, task.updated_at = recording_id, note, now
-        return LoggedCall(task, _follow_up_callback(session, task, outcome, called_at))
     task.recording_id, task.note, task.updated_at = recording_id, note, now
     if task.kind == TaskKind.reminder_call and meeting is not None and called_at < meeting.starts_at:
         opens, closes = task.window_opens_at, task.window_closes_at
@@ -189,35 +243,48 @@ def log_call(session: Session, task: Task, *, outcome: CallOutcome, called_at: d
             _violation(session, meeting, REMINDER_CALL_OFF_WINDOW, {
                 "called_at": called_at.isoformat(), "window_opens_at": opens.isoformat(),
                 "window_closes_at": closes.isoformat()})
-    if outcome == CallOutcome.not_reachable and meeting is not None:
-        deadline = min(called_at + RETRY_CALL_WITHIN, meeting.starts_at)
+    if outcome != CallOutcome.not_reachable:
+        return LoggedCall(task)
+    return LoggedCall(task, _next_try(session, task, meeting, called_at, rules or FollowUpRules()))
+
+
+def _next_try(session: Session, task: Task, meeting: Meeting | None, called_at: datetime,
+              rules: FollowUpRules) -> Task:
+    """The decision tree for a client not reached (the task's `attempt` counts the tries so far):
+
+    - the first reminder call, the meeting still ahead: a retry call within a short deadline, before the start;
+    - the Nth missed attempt (`escalate_after`, 3): the managers are told, and the owner re-checks the client
+      `recheck_business_days` later (a follow-up, which ends the chain);
+    - any other miss: a callback `retry_business_days` business days later, to the end of that local day.
+    """
+    owner = session.get_one(User, task.owner_id)
+    client = meeting.client_name if meeting is not None else None
+    if task.kind == TaskKind.reminder_call and meeting is not None and called_at < meeting.starts_at \
+            and task.attempt < rules.escalate_after:
         retry = Task(
             owner_id=task.owner_id, kind=TaskKind.retry_call, meeting_id=meeting.id, parent_task_id=task.id,
-            title=f"Call {meeting.client_name} again", deadline_at=max(deadline, called_at),
+            title=f"Call {meeting.client_name} again", client_phone=task.client_phone,
+            deadline_at=max(min(called_at + RETRY_CALL_WITHIN, meeting.starts_at), called_at),
             due_at=called_at + timedelta(minutes=10), attempt=task.attempt + 1,
         )
-        session.add(retry)
-        session.flush()
-        return LoggedCall(task, retry)
-    return LoggedCall(task)
-
-
-def _follow_up_callback(session: Session, task: Task, outcome: CallOutcome, called_at: datetime) -> Task | None:
-    """Client not reached: try again within 2 business days; after the 3rd miss, escalate to managers."""
-    if outcome != CallOutcome.not_reachable:
-        return None
-    owner = session.get_one(User, task.owner_id)
-    if should_escalate(task.attempt, ESCALATE_AFTER_MISSED):
+    elif should_escalate(task.attempt, rules.escalate_after):
         from notifications.outbox import escalate_to_managers
 
         escalate_to_managers(session, task, owner)
-        task.note = f"escalated after {task.attempt} missed attempts"
-        return None
-    retry = Task(
-        owner_id=task.owner_id, kind=TaskKind.callback, meeting_id=task.meeting_id, parent_task_id=task.id,
-        title=task.title, attempt=task.attempt + 1,
-        deadline_at=retry_deadline(called_at, owner.time_zone, CALLBACK_RETRY_BUSINESS_DAYS),
-    )
+        task.note = f"escalated after {task.attempt} missed attempts" + (f"; {task.note}" if task.note else "")
+        retry = Task(
+            owner_id=task.owner_id, kind=TaskKind.follow_up, meeting_id=task.meeting_id, parent_task_id=task.id,
+            title=f"Re-check {client or 'the client'}: not reached after {task.attempt} attempts (escalated)",
+            client_phone=task.client_phone, attempt=task.attempt + 1,
+            deadline_at=retry_deadline(called_at, owner.time_zone, rules.recheck_business_days),
+        )
+    else:
+        retry = Task(
+            owner_id=task.owner_id, kind=TaskKind.callback, meeting_id=task.meeting_id, parent_task_id=task.id,
+            title=task.title if task.kind == TaskKind.callback else f"Call back {client or 'the client'}",
+            client_phone=task.client_phone, attempt=task.attempt + 1,
+            deadline_at=retry_deadline(called_at, owner.time_zone, rules.retry_business_days),
+        )
     session.add(retry)
     session.flush()
     return retry

@@ -12,6 +12,7 @@ from sqlalchemy import Connection, bindparam, select
 from api.lean import RowDump
 from compliance.schemas import ViolationSchema
 from models import MeetingStatus, MorningCheck, Task, TaskState, Violation
+from models.notifications import Notification
 from qa.visibility import shown_to_rep
 from reps.schemas import TaskSchema
 from routes import reads
@@ -69,3 +70,15 @@ def morning_check(connection: Connection, rep: routes_service.Person, day: date,
             "checklist_submitted_at": checklist_submitted_at, "checklist_failures": checklist_failures or [],
             "late": any(moment is not None and moment > cutoff
                         for moment in (selfie_uploaded_at, checklist_submitted_at))}
+
+
+def morning_digest(connection: Connection, rep_id: int, day: date) -> dict[str, Any] | None:
+    """The day's morning digest as queued for the rep (notifications.outbox.queue_morning_digests), or None."""
+    row = connection.execute(select(Notification.subject, Notification.body, Notification.state,
+                                    Notification.created_at, Notification.sent_at)
+                             .where(Notification.dedupe_key == f"digest:{rep_id}:{day.isoformat()}")).first()
+    if row is None:
+        return None
+    state = row.state.value if hasattr(row.state, "value") else row.state
+    return {"subject": row.subject, "body": row.body, "state": state, "queued_at": row.created_at,
+            "sent_at": row.sent_at}

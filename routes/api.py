@@ -61,7 +61,9 @@ class Route(MethodView):
     @blp.alt_response(304, description="Not modified since the ETag in If-None-Match", headers=ETAG)
     @errors(404)
     def get(self, query):
-        """A rep's route for a day (default: today in the rep's zone). Send If-None-Match to get 304."""
+        """A rep's route for a day (default: today in the rep's zone). Send If-None-Match to get 304.
+
+        Not paginated: one rep's one day is bounded (the meetings list, `/meetings`, pages the same day)."""
         with read_connection(database().engine) as connection:
             route = reads.day_bounds(connection, viewer(), day=query.get("day"), rep_id=query.get("rep_id"))
             # If-None-Match compares weakly (RFC 9110 13.1.2); the 304 is decided on (id, version) alone
@@ -79,10 +81,15 @@ class Meetings(MethodView):
     @roles_required(*ALL_ROLES)
     @blp.arguments(MeetingQuerySchema, location="query")
     @blp.response(200, MeetingSchema(many=True))
+    @blp.paginate()
     @errors(404)
-    def get(self, query):
-        """The meetings of a day (default: today in the rep's time zone), in time order."""
-        return service.meetings_of_day(db_session(), current_user, day=query.get("day"), rep_id=query.get("rep_id"))
+    def get(self, query, pagination_parameters):
+        """The meetings of a day (default: today in the rep's time zone), in time order, paged like every list
+        (50 a page by default). `/route` is the same day unpaged, with its ETag."""
+        meetings = service.meetings_of_day(db_session(), current_user, day=query.get("day"), rep_id=query.get("rep_id"))
+        pagination_parameters.item_count = len(meetings)
+        start = pagination_parameters.first_item
+        return meetings[start:start + pagination_parameters.page_size]
 
     @roles_required(*PLANNERS)
     @idempotent

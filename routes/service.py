@@ -225,7 +225,7 @@ def update_meeting(session: Session, actor: User, meeting: Meeting, changes: dic
         _record(session, meeting, "edited", actor, diff)
         task_service.follow_meeting(session, meeting, tolerance, moved="starts_at" in diff)
         if "starts_at" in diff or "ends_at" in diff:
-            outbox.notify_client_of_meeting_time(session, meeting, rep)
+            outbox.notify_client_of_meeting_time(session, meeting, rep, moved=True)
     return meeting
 
 
@@ -242,6 +242,7 @@ def change_place(session: Session, actor: User, meeting: Meeting, *, address: st
     meeting.address, meeting.latitude, meeting.longitude = address, latitude, longitude
     meeting.place_change_requested_by = requested_by
     _record(session, meeting, "place_changed", actor, diff)
+    outbox.notify_client_of_change(session, meeting, session.get_one(User, meeting.rep_id), "place")
     return meeting
 
 
@@ -286,7 +287,9 @@ def transition(session: Session, actor: User, meeting: Meeting, action: str, pay
     _record(session, meeting, action, actor, diff)
     task_service.follow_meeting(session, meeting, tolerance, moved=rule.needs_interval)
     if rule.needs_interval:
-        outbox.notify_client_of_meeting_time(session, meeting, session.get_one(User, meeting.rep_id))
+        outbox.notify_client_of_meeting_time(session, meeting, session.get_one(User, meeting.rep_id), moved=True)
+    elif target == MeetingStatus.cancelled:
+        outbox.notify_client_of_change(session, meeting, session.get_one(User, meeting.rep_id), "cancelled")
     return meeting
 
 
@@ -295,6 +298,9 @@ def delete_meeting(session: Session, actor: User, meeting: Meeting, if_match: st
     check_if_match(meeting, if_match)
     meeting.deleted_at = utcnow()
     _record(session, meeting, "deleted", actor, {})
+    if meeting.status not in (MeetingStatus.cancelled, MeetingStatus.completed, MeetingStatus.failed,
+                              MeetingStatus.client_no_show) and meeting.starts_at > utcnow():
+        outbox.notify_client_of_change(session, meeting, session.get_one(User, meeting.rep_id), "cancelled")
     meeting.status = MeetingStatus.cancelled
     task_service.follow_meeting(session, meeting, DEFAULT_TOLERANCE)
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -68,7 +68,7 @@ def world(app, db, client, plan_meeting_at) -> World:
 
 def _support_desk_ids(session, ids: dict[str, dict[str, Any]]) -> None:
     """Each rep's ticket, a deflection of theirs, and an incident that affects them alone."""
-    from models import Incident, Ticket, TicketDeflection, TicketKind
+    from models import Incident, OfferTarget, Ticket, TicketDeflection, TicketKind
 
     for rep in ("rep1", "rep2"):
         rep_id = ids[rep]["rep_id"]
@@ -80,6 +80,10 @@ def _support_desk_ids(session, ids: dict[str, dict[str, Any]]) -> None:
         session.flush()
         ids[rep].update(ticket_id=ticket.id, incident_id=incident.id, deflection_id=deflection.id,
                         assignee_id=rep_id)
+        target = OfferTarget(rep_id=rep_id, month=date(2026, 10, 1), offers_presented=10, offers_accepted=4)
+        session.add(target)
+        session.flush()
+        ids[rep]["target_id"] = target.id
 
 
 UNKNOWN = {"meeting_id": UNKNOWN_INT, "task_id": UNKNOWN_INT, "recording_id": UNKNOWN_RECORDING,
@@ -87,7 +91,8 @@ UNKNOWN = {"meeting_id": UNKNOWN_INT, "task_id": UNKNOWN_INT, "recording_id": UN
            "key": f"selfies/{UNKNOWN_INT}/2026/11/{'c' * 32}.jpg",
            "object_key": f"uploads/{UNKNOWN_INT}/2026/11/{'d' * 32}.wav", "since": "not-a-token",
            "violation_id": UNKNOWN_INT, "proposal_id": UNKNOWN_INT, "ticket_id": UNKNOWN_INT,
-           "incident_id": UNKNOWN_INT, "deflection_id": UNKNOWN_INT, "assignee_id": UNKNOWN_INT}
+           "incident_id": UNKNOWN_INT, "deflection_id": UNKNOWN_INT, "assignee_id": UNKNOWN_INT,
+           "target_id": UNKNOWN_INT}
 
 
 def _bodies() -> dict[str, dict[str, Any]]:
@@ -115,6 +120,7 @@ def _bodies() -> dict[str, dict[str, Any]]:
         "POST /api/v1/tickets/{ticket_id}/transitions": {"action": "reopen", "text": "Not fixed"},
         "POST /api/v1/incidents/{incident_id}/answer": {"text": "Fixed"},
         "PATCH /api/v1/incidents/{incident_id}": {"title": "Renamed"},
+        "PATCH /api/v1/reports/targets/{target_id}": {"offers_presented": 12},
         "POST /api/v1/meetings/{meeting_id}/corrections": {"reason": "Client cancelled", "caused_by": "client"},
     }
 

@@ -14,7 +14,7 @@ def callback(client, login, owner_id=4, hours=30):
     deadline = (datetime.now(UTC) + timedelta(hours=hours)).replace(microsecond=0)
     response = client.post("/api/v1/tasks", headers=login("manager"), json={
         "owner_id": owner_id, "kind": "callback", "title": "Call back about the deposit",
-        "deadline_at": deadline.isoformat()})
+        "deadline_at": deadline.isoformat(), "client_phone": "+79161234567"})
     assert response.status_code == 201, response.json
     return response.json
 
@@ -37,7 +37,11 @@ def test_an_unreachable_client_is_retried_within_two_business_days_then_escalate
     third = client.post(f"/api/v1/tasks/{task['id']}/call", headers=rep,
                         json={"outcome": "not_reachable", "called_at": called.isoformat()})
     assert third.status_code == 201 and third.json["id"] == task["id"] and third.json["state"] == "done"
-    assert third.json["next_task"] is None, "escalated to the managers instead"
+    # the 3rd missed attempt: the managers are told, and the rep re-checks the client 5 business days later
+    recheck = third.json["next_task"]
+    assert recheck["kind"] == "follow_up" and recheck["attempt"] == 4 and recheck["client_phone"] == "+79161234567"
+    assert datetime.fromisoformat(recheck["deadline_at"]) == datetime(2026, 11, 27, 23, 59, 59, tzinfo=MOSCOW)
+    assert "escalated" in third.json["note"]
     with app.app_context():
         escalations = db.session.scalars(select(Notification).where(Notification.kind == "escalation")).all()
         assert [n.recipient for n in escalations] == ["manager@fieldrep.example"]
@@ -50,8 +54,9 @@ def test_staff_give_follow_ups_and_the_owner_closes_them(client, login):
     assert client.post(f"/api/v1/tasks/{task['id']}/done", headers=login("rep2"), json={}).status_code == 404
     done = client.post(f"/api/v1/tasks/{task['id']}/done", headers=login("rep1"), json={"note": "sent"})
     assert done.status_code == 200 and done.json["state"] == "done"
+    # a rep gives tasks only to themselves, and must choose when to be reminded
     assert client.post("/api/v1/tasks", headers=login("rep1"), json={
-        "owner_id": 4, "kind": "follow_up", "title": "x", "deadline_at": deadline}).status_code == 403
+        "owner_id": 4, "kind": "follow_up", "title": "x", "deadline_at": deadline}).status_code == 422
     past = client.post("/api/v1/tasks", headers=login("manager"), json={
         "owner_id": 4, "kind": "follow_up", "title": "x", "deadline_at": "2001-01-01T00:00:00+00:00"})
     assert past.status_code == 422
