@@ -285,7 +285,7 @@ def store_analysis(session: Session, recording: Recording, script_row: CallScrip
         session.add(TranscriptSegment(
             recording_id=recording.id, position=segment.index, speaker=segment.speaker, start_s=segment.start_s,
             end_s=segment.end_s, language=segment.language, language_probability=segment.language_probability,
-            text=segment.text, heard_as=analysis.revisions.get(segment.index),
+            avg_logprob=segment.avg_logprob, text=segment.text, heard_as=analysis.revisions.get(segment.index),
         ))
     for outcome in analysis.verdict.criteria:
         data = outcome.as_dict()

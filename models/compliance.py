@@ -73,6 +73,8 @@ class TranscriptSegment(Base):
     end_s: Mapped[float] = mapped_column(Float)
     language: Mapped[str] = mapped_column(String(8))
     language_probability: Mapped[float | None] = mapped_column(Float)
+    # the decoder's mean token log-probability (how sure it was of the words); null before 0015
+    avg_logprob: Mapped[float | None] = mapped_column(Float)
     text: Mapped[str] = mapped_column(Text)
     # the word Whisper wrote where a forced-alignment check restored a script word ("подпульт")
     heard_as: Mapped[str | None] = mapped_column(String(100))

@@ -211,7 +211,8 @@ def reviewed_calls(session: Session, name: str) -> list[ReviewedCall]:
     for recording_id, english in rows:
         segments = tuple(
             Segment(index=row.position, speaker=row.speaker, start_s=row.start_s, end_s=row.end_s,
-                    language=row.language, text=row.text, language_probability=row.language_probability or 1.0)
+                    language=row.language, text=row.text, language_probability=row.language_probability or 1.0,
+                    avg_logprob=row.avg_logprob if row.avg_logprob is not None else 0.0)
             for row in session.scalars(select(TranscriptSegment).where(TranscriptSegment.recording_id == recording_id)
                                        .order_by(TranscriptSegment.position)))
         confirmed = frozenset(session.scalars(select(Violation.criterion).where(
