@@ -327,6 +327,9 @@ def prepare(url: str, fleet: Fleet, workdir: Path) -> tuple[dict[str, Any], Path
             "instance": instance}, spec_path
 
 
+WARM_UP_SECONDS = 1  # per endpoint and server, before the measured rounds
+
+
 def run_dataset(url: str, fleet: Fleet, workdir: Path, rounds: int, seconds: float,
                 connections: int) -> dict[str, Any]:
     info, spec = prepare(url, fleet, workdir)
@@ -341,6 +344,10 @@ def run_dataset(url: str, fleet: Fleet, workdir: Path, rounds: int, seconds: flo
             gunicorn("benchmarks.api_reads:bare_sql_app()", reference) as bare_sql, \
             gunicorn("benchmarks.api_reads:bare_json_app()", reference) as bare_json:
         servers = {"fieldrep": fieldrep, "bare-SQL": bare_sql, "bare-JSON": bare_json}
+        for request in info["requests"].values():  # unmeasured: every worker connects and compiles first
+            headers = {k: v for k, v in request.items() if k != "path"}
+            for base in servers.values():
+                measure(base + request["path"], headers, WARM_UP_SECONDS, connections)
         for _round in range(rounds):
             for endpoint, request in info["requests"].items():
                 headers = {k: v for k, v in request.items() if k != "path"}

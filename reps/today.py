@@ -72,13 +72,16 @@ def morning_check(connection: Connection, rep: routes_service.Person, day: date,
                         for moment in (selfie_uploaded_at, checklist_submitted_at))}
 
 
+# notifications.outbox.queue_morning_digests: the day's digest, found by its dedupe key
+MORNING_DIGEST = RawRead(select(Notification.subject, Notification.body, Notification.state, Notification.created_at,
+                                Notification.sent_at).where(Notification.dedupe_key == bindparam("dedupe_key")))
+
+
 def morning_digest(connection: Connection, rep_id: int, day: date) -> dict[str, Any] | None:
     """The day's morning digest as queued for the rep (notifications.outbox.queue_morning_digests), or None."""
-    row = connection.execute(select(Notification.subject, Notification.body, Notification.state,
-                                    Notification.created_at, Notification.sent_at)
-                             .where(Notification.dedupe_key == f"digest:{rep_id}:{day.isoformat()}")).first()
-    if row is None:
+    rows = MORNING_DIGEST.values(connection, dedupe_key=f"digest:{rep_id}:{day.isoformat()}")
+    if not rows:
         return None
-    state = row.state.value if hasattr(row.state, "value") else row.state
-    return {"subject": row.subject, "body": row.body, "state": state, "queued_at": row.created_at,
-            "sent_at": row.sent_at}
+    subject, body, state, created_at, sent_at = rows[0]
+    state = state.value if hasattr(state, "value") else state
+    return {"subject": subject, "body": body, "state": state, "queued_at": created_at, "sent_at": sent_at}

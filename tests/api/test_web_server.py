@@ -107,3 +107,15 @@ def test_signed_links_are_not_logged_in_full(server):
 def test_redact_blanks_our_and_s3s_signatures():
     assert redact("GET /o?expires=1&signature=abc HTTP/1.1") == "GET /o?expires=1&signature=[redacted] HTTP/1.1"
     assert "SECRET" not in redact("https://b.s3/k?X-Amz-Credential=SECRET%2F1&X-Amz-Signature=SECRET")
+
+
+def test_a_worker_freezes_what_it_built_before_serving(monkeypatch):
+    from gunicorn.workers.sync import SyncWorker
+
+    from api import server
+
+    calls = []
+    monkeypatch.setattr(SyncWorker, "load_wsgi", lambda self: calls.append("app built"))
+    monkeypatch.setattr(server.gc, "freeze", lambda: calls.append("frozen"))
+    server.JSONErrorsWorker.load_wsgi(object.__new__(server.JSONErrorsWorker))
+    assert calls == ["app built", "frozen"]

@@ -11,13 +11,15 @@ from sqlalchemy import event, select, update
 
 from accounts.auth import TOKEN_CHECK_SECONDS
 from compliance.schemas import ViolationSchema
-from models import LoginSession, Meeting, MeetingStatus, Task, User, Violation, utcnow
+from models import Incident, LoginSession, Meeting, MeetingStatus, Task, User, Violation, utcnow
 from reps.schemas import TaskSchema
 from reps.today import TASK_ROWS, VIOLATION_ROWS
 from reps.violations import record_system_violation
 from routes import service
 from routes.reads import MEETING_ROWS
 from routes.schemas import MeetingSchema, RouteSchema
+from support.incidents import active_for_rep
+from support.schemas import IncidentSchema
 from tests.conftest import WEDNESDAY, WEDNESDAY_8AM
 
 pytestmark = pytest.mark.time_machine(WEDNESDAY_8AM)
@@ -175,3 +177,28 @@ def test_staff_read_a_reps_route_and_changes(client, login, varied_day):
     assert client.get("/api/v1/route?rep_id=999999", headers=manager).status_code == 404
     assert client.get("/api/v1/route?rep_id=0", headers=manager).status_code == 422
     assert client.get("/api/v1/meetings/changes?since=not-a-token", headers=manager).status_code == 410
+
+
+def test_todays_incidents_are_what_the_schema_gives_the_rep(app, db, client, login, varied_day):
+    rep_id, _ids = varied_day
+    now = utcnow()
+    with app.app_context(), db.transaction() as session:
+        session.get_one(User, rep_id).region = "Ural"
+        author = session.scalar(select(User).where(User.username == "support")).id
+        for starts, ends, regions, rep_ids, closed in (
+                (-2, None, [], [], False),  # everyone
+                (-3, 5, ["Ural"], [], False),  # the rep's region, ending later
+                (-1, None, ["Volga"], [rep_id], False),  # the rep named
+                (-1, None, ["Volga"], [], False),  # another region
+                (-5, -1, [], [], False),  # over
+                (2, None, [], [], False),  # not yet
+                (-4, None, [], [], True)):  # closed
+            session.add(Incident(title="Сбой", text="Текст", starts_at=now + timedelta(hours=starts),
+                                 ends_at=None if ends is None else now + timedelta(hours=ends), regions=regions,
+                                 rep_ids=rep_ids, created_by_id=author, closed_at=now if closed else None))
+    today = client.get("/api/v1/today", headers=login("rep9")).json
+    with app.app_context():
+        session = db.session()
+        expected = IncidentSchema(many=True).dump(active_for_rep(session, session.get_one(User, rep_id), utcnow()))
+    assert len(today["incidents"]) == 3
+    assert today["incidents"] == json.loads(json.dumps(expected))
