@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
-from errors import Conflict, Invalid, NotFound, PreconditionFailed, PreconditionRequired
+from errors import Conflict, Invalid, NotFound, require_matching_etag
 from models import OfferTarget, Role, User
 
 
@@ -23,13 +23,7 @@ def target_etag(target: OfferTarget) -> str:
 
 def check_if_match(target: OfferTarget, if_match: str | None) -> None:
     """Targets are shared (every manager, and the rep reads them): a change names what it was made on."""
-    if not (if_match or "").strip():
-        raise PreconditionRequired("Send If-Match with the target's ETag as you read it (its ETag header, or its "
-                                   "`etag` in the list), so that a change another manager made is not overwritten.")
-    tags = {tag.strip().removeprefix("W/").strip('"') for tag in (if_match or "").split(",")}
-    if "*" not in tags and target_etag(target) not in tags:
-        raise PreconditionFailed("The target was changed since you read it; reload it and apply your change again.",
-                                 current_etag=f'"{target_etag(target)}"')
+    require_matching_etag(target_etag(target), if_match, "target")
 
 
 def targets_of(viewer: User, *, rep_id: int | None = None, month: date | None = None) -> Select[Any]:

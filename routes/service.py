@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Connection, Select, bindparam, func, select
 from sqlalchemy.orm import Session
 
-from errors import Conflict, Gone, Invalid, NotFound, PreconditionFailed, PreconditionRequired
+from errors import Conflict, Gone, Invalid, NotFound, require_matching_etag
 from models import Meeting, MeetingChange, MeetingStatus, Role, User, utcnow
 from notifications import outbox
 from reps import tasks as task_service
@@ -137,18 +137,8 @@ def check_if_match(meeting: Meeting, if_match: str | None) -> None:
 
     None: 428. A stale one means someone changed the meeting since the client read it: 412.
     """
-    if not (if_match or "").strip():
-        raise PreconditionRequired(
-            "Send If-Match with the ETag of the meeting as you read it (the ETag header of GET /meetings/{id}, or "
-            "its `etag` in any list), so that a change someone made meanwhile is not overwritten."
-        )
-    assert if_match is not None
-    tags = {tag.strip().removeprefix("W/").strip('"') for tag in if_match.split(",")}
-    if "*" not in tags and meeting_etag(meeting) not in tags:
-        raise PreconditionFailed(
-            "The meeting was changed since you read it; reload it and apply your change again.",
-            current_etag=quoted_etag(meeting),
-        )
+    require_matching_etag(meeting_etag(meeting), if_match, "meeting",
+                          "the ETag header of GET /meetings/{id}, or its `etag` in any list")
 
 
 def quoted_etag(meeting: Meeting) -> str:

@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
-from errors import Conflict, Invalid, NotFound, PreconditionFailed, PreconditionRequired
+from errors import Conflict, Invalid, NotFound, require_matching_etag
 from models import (
     Incident,
     Role,
@@ -74,13 +74,7 @@ def ticket_etag(ticket: Ticket) -> str:
 
 def check_if_match(current: str, if_match: str | None, what: str) -> None:
     """Tickets and incidents are shared (the rep, support, managers): a change names the version it was made on."""
-    if not (if_match or "").strip():
-        raise PreconditionRequired(f"Send If-Match with the ETag of the {what} as you read it (its ETag header, or "
-                                   "its `etag` in a list), so that a change someone made meanwhile is not overwritten.")
-    tags = {tag.strip().removeprefix("W/").strip('"') for tag in (if_match or "").split(",")}
-    if "*" not in tags and current not in tags:
-        raise PreconditionFailed(f"The {what} was changed since you read it; reload it and apply your change again.",
-                                 current_etag=f'"{current}"')
+    require_matching_etag(current, if_match, what)
 
 
 # --- reading -------------------------------------------------------------------------------------------------
