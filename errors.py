@@ -57,17 +57,19 @@ class PreconditionRequired(FieldrepError):
     code = "precondition_required"
 
 
-def require_matching_etag(current: str, if_match: str | None, what: str, where: str = "its ETag header, or its "
-                          "`etag` in a list") -> None:
+def require_matching_etag(current: str, if_match: str | None, what: str,
+                          where: str = "its ETag header, or its `etag` in a list", *,
+                          missing: str | None = None, stale: str | None = None) -> None:
     """A change to a shared record names the version it was made on: none is 428; one that is not the
-    record's current ETag (`current`, unquoted; weak or strong, `*` for any) means someone changed it since: 412."""
+    record's current ETag (`current`, unquoted; weak or strong, `*` for any) means someone changed it since: 412.
+    `missing` and `stale` replace the default messages where the record's own words say it better."""
     if not (if_match or "").strip():
-        raise PreconditionRequired(f"Send If-Match with the ETag of the {what} as you read it ({where}), so that a "
-                                   "change someone made meanwhile is not overwritten.")
+        raise PreconditionRequired(missing or f"Send If-Match with the ETag of the {what} as you read it ({where}), "
+                                   "so that a change someone made meanwhile is not overwritten.")
     tags = {tag.strip().removeprefix("W/").strip('"') for tag in (if_match or "").split(",")}
     if "*" not in tags and current not in tags:
-        raise PreconditionFailed(f"The {what} was changed since you read it; reload it and apply your change again.",
-                                 current_etag=f'"{current}"')
+        raise PreconditionFailed(stale or f"The {what} was changed since you read it; reload it and apply your "
+                                 "change again.", current_etag=f'"{current}"')
 
 
 class PayloadTooLarge(FieldrepError):

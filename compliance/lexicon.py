@@ -93,7 +93,10 @@ BUILTIN_CONCEPTS: dict[str, dict[str, tuple[str, ...]]] = {
 }
 
 
-def concepts_for(script_concepts: Mapping[str, Mapping[str, Sequence[str]]]) -> dict[str, dict[str, tuple[str, ...]]]:
+Concepts = dict[str, dict[str, tuple[str, ...]]]  # concept -> language -> expressions
+
+
+def concepts_for(script_concepts: Mapping[str, Mapping[str, Sequence[str]]]) -> Concepts:
     """The built-in concepts, extended or replaced name by name by the script's own."""
     merged = {name: dict(by_language) for name, by_language in BUILTIN_CONCEPTS.items()}
     for name, by_language in script_concepts.items():

@@ -22,7 +22,7 @@ from rapidfuzz import fuzz
 from rapidfuzz.process import cdist
 
 from compliance.concepts import best_meaning_match
-from compliance.lexicon import concepts_for, derived_meaning
+from compliance.lexicon import Concepts, concepts_for, derived_meaning
 from compliance.normalize import Token, is_noun, tokenize, written_in
 from compliance.scripts import CallScriptSpec, Criterion
 
@@ -357,8 +357,9 @@ def evaluate_call(
     # rep who said everything in the wrong language gets `wrong_language` alone.
     outcomes: list[CriterionOutcome] = []
     violations: list[Violation] = []
+    concepts = concepts_for(script.concepts)  # the built-in lexicon and the script's own, once per call
     for criterion in script.criteria:
-        outcome = _evaluate_criterion(criterion, segments, script, mono, default_threshold)
+        outcome = _evaluate_criterion(criterion, segments, script, concepts, mono, default_threshold)
         outcomes.append(outcome)
         if not outcome.passed:
             evidence = outcome.evidence if criterion.kind == "forbidden" else None
@@ -379,7 +380,8 @@ def evaluate_call(
 
 
 def _evaluate_criterion(
-    criterion: Criterion, segments: Sequence[Segment], script: CallScriptSpec, mono: bool, default_threshold: float
+    criterion: Criterion, segments: Sequence[Segment], script: CallScriptSpec, concepts: Concepts, mono: bool,
+    default_threshold: float,
 ) -> CriterionOutcome:
     threshold = criterion.threshold if criterion.threshold is not None else default_threshold
     speakers = _speakers_for(criterion.speaker, mono)
@@ -390,7 +392,7 @@ def _evaluate_criterion(
     ]
     stream = _Stream.of(eligible)
     match = _best_over_phrases(criterion.phrases, script.languages, stream)
-    meaning = _meaning_match(criterion, script, stream)
+    meaning = _meaning_match(criterion, script, concepts, stream)
     if meaning is not None and (match is None or meaning.score > match.score):
         match = meaning
     score = match.score if match else 0.0
@@ -401,10 +403,10 @@ def _evaluate_criterion(
                             confidence_of(score, threshold, clarity, passed), round(clarity, 3))
 
 
-def _meaning_match(criterion: Criterion, script: CallScriptSpec, stream: _Stream) -> PhraseMatch | None:
+def _meaning_match(criterion: Criterion, script: CallScriptSpec, concepts: Concepts,
+                   stream: _Stream) -> PhraseMatch | None:
     if not stream.tokens:
         return None
-    concepts = concepts_for(script.concepts)
     meaning = criterion.meaning or derived_meaning(criterion.phrases, criterion.kind, concepts)
     if not meaning:
         return None

@@ -6,13 +6,14 @@ from __future__ import annotations
 from flask import request
 from flask.views import MethodView
 from flask_jwt_extended import current_user
-from flask_smorest import Blueprint
+from flask_smorest import Blueprint, Page
 
 from accounts.auth import roles_required
 from api.context import app_settings, db_session, object_store
 from api.contract import ETAG, errors, requires_if_match
 from api.fields import ID_PATH
 from api.idempotency import idempotent
+from api.pagination import SelectPage
 from models import Role, utcnow
 from qa import service, teaching
 from qa.rules import QaOptions
@@ -64,17 +65,14 @@ class Queue(MethodView):
     @roles_required(*READERS)
     @blp.arguments(QueueQuerySchema, location="query")
     @blp.response(200, QueueItemSchema(many=True))
-    @blp.paginate()
-    def get(self, query, pagination_parameters):
+    @blp.paginate(Page)  # a list: the queue's order and status are worked out in Python
+    def get(self, query):
         """Analysed calls with the bot's flags, least certain first (filter by rep, team, days, criterion, status)."""
         status = query.get("status", "open")
         filters = service.QueueFilter(rep_id=query.get("rep_id"), team=query.get("team"),
                                       date_from=query.get("date_from"), date_to=query.get("date_to"),
                                       criterion=query.get("criterion"), status=None if status == "all" else status)
-        items = service.queue(db_session(), current_user, filters, utcnow(), _options())
-        pagination_parameters.item_count = len(items)
-        start = pagination_parameters.first_item
-        return items[start:start + pagination_parameters.page_size]
+        return service.queue(db_session(), current_user, filters, utcnow(), _options())
 
 
 @blp.route(f"/calls/<{RECORDING_PATH}:recording_id>")
@@ -177,15 +175,11 @@ class Proposals(MethodView):
     @roles_required(*READERS)
     @blp.arguments(ProposalQuerySchema, location="query")
     @blp.response(200, ProposalSchema(many=True))
-    @blp.paginate()
-    def get(self, query, pagination_parameters):
+    @blp.paginate(SelectPage)
+    def get(self, query):
         """Examples and near-misses proposed from reviewers' marks, per criterion."""
-        statement = teaching.list_proposals(db_session(), status=query.get("status"),
-                                            criterion=query.get("criterion"), script_name=query.get("name"))
-        rows = list(db_session().scalars(statement))
-        pagination_parameters.item_count = len(rows)
-        start = pagination_parameters.first_item
-        return rows[start:start + pagination_parameters.page_size]
+        return teaching.list_proposals(status=query.get("status"), criterion=query.get("criterion"),
+                                       script_name=query.get("name"))
 
 
 @blp.route(f"/proposals/<{ID_PATH}:proposal_id>/review")

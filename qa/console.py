@@ -197,7 +197,7 @@ def figures():
 def teaching_page():
     session = db_session()
     name = request.args.get("name") or teaching.DEFAULT_SCRIPT_NAME
-    proposals = list(session.scalars(teaching.list_proposals(session, script_name=name)))
+    proposals = list(session.scalars(teaching.list_proposals(script_name=name)))
     preview = teaching.preview(session, name)
     return render_template("qa/teaching.html", proposals=proposals, preview=preview, name=name,
                            is_lead=_user().role in LEADS, etag_of=teaching.proposal_etag, today=utcnow().date())

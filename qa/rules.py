@@ -47,10 +47,6 @@ def violation_etag(violation_id: int, last_seq: int) -> str:
     return f"qv{violation_id}-{last_seq}"
 
 
-def parse_if_match(if_match: str | None) -> set[str]:
-    return {tag.strip().removeprefix("W/").strip('"') for tag in (if_match or "").split(",") if tag.strip()}
-
-
 def ratio(numerator: int, denominator: int) -> float | None:
     return round(numerator / denominator, 4) if denominator else None
 

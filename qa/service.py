@@ -14,7 +14,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from errors import Conflict, Invalid, NotFound, PreconditionFailed, PreconditionRequired
+from errors import Conflict, Invalid, NotFound, PreconditionFailed, require_matching_etag
 from models import (
     CallScript,
     CriterionResult,
@@ -428,13 +428,11 @@ def add_missed(session: Session, reviewer: User, recording: Recording, *, criter
 
 
 def _check_if_match(etag: str, if_match: str | None) -> None:
-    if not (if_match or "").strip():
-        raise PreconditionRequired("Send If-Match with the violation's ETag as you read it (its `etag` in the call), "
-                                   "so that a decision someone made meanwhile is not overwritten.")
-    tags = rules.parse_if_match(if_match)
-    if "*" not in tags and etag not in tags:
-        raise PreconditionFailed("Someone decided on this violation since you read it; reload the call and decide "
-                                 "again.", current_etag=f'"{etag}"')
+    require_matching_etag(
+        etag, if_match, "violation",
+        missing="Send If-Match with the violation's ETag as you read it (its `etag` in the call), so that a decision "
+                "someone made meanwhile is not overwritten.",
+        stale="Someone decided on this violation since you read it; reload the call and decide again.")
 
 
 def _propose(session: Session, reviewer: User, violation: Violation, decision: ReviewDecision,

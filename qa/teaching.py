@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 from compliance.matcher import DEFAULT_THRESHOLD, Segment, evaluate_call
 from compliance.scripts import CallScriptSpec, load_script
 from compliance.service import add_script_version
-from errors import Conflict, Invalid, NotFound, PreconditionFailed, PreconditionRequired
+from errors import Conflict, Invalid, NotFound, require_matching_etag
 from models import (
     CallScript,
     ExampleProposal,
@@ -94,8 +94,7 @@ def get_proposal(session: Session, proposal_id: int) -> ExampleProposal:
     return row
 
 
-def list_proposals(session: Session, *, status: str | None = None, criterion: str | None = None,
-                   script_name: str | None = None):
+def list_proposals(*, status: str | None = None, criterion: str | None = None, script_name: str | None = None):
     statement = select(ExampleProposal).order_by(ExampleProposal.criterion, ExampleProposal.id)
     if status:
         statement = statement.where(ExampleProposal.status == status)
@@ -110,11 +109,9 @@ def review_proposal(session: Session, lead: User, proposal: ExampleProposal, *, 
                     if_match: str | None, now: datetime) -> ExampleProposal:
     """A QA lead accepts a proposal into the script's next version, or rejects it (a reason required)."""
     etag = proposal_etag(proposal)
-    if not (if_match or "").strip():
-        raise PreconditionRequired("Send If-Match with the proposal's ETag as you read it (its `etag`).")
-    tags = rules.parse_if_match(if_match)
-    if "*" not in tags and etag not in tags:
-        raise PreconditionFailed("The proposal changed since you read it; reload it.", current_etag=f'"{etag}"')
+    require_matching_etag(etag, if_match, "proposal",
+                          missing="Send If-Match with the proposal's ETag as you read it (its `etag`).",
+                          stale="The proposal changed since you read it; reload it.")
     if proposal.published_script_id is not None:
         raise Conflict("The proposal is already in a published script version.")
     reason = (reason or "").strip() or None
@@ -262,12 +259,9 @@ def publish(session: Session, lead: User, *, name: str, effective_from: date, if
             now: datetime) -> CallScript:
     """Add the proposed version, exactly as previewed (If-Match: the draft's ETag)."""
     current = draft(session, name)
-    if not (if_match or "").strip():
-        raise PreconditionRequired("Send If-Match with the draft's ETag from the preview you looked at.")
-    tags = rules.parse_if_match(if_match)
-    if "*" not in tags and current.etag not in tags:
-        raise PreconditionFailed("The proposals changed since your preview; look at the new figures first.",
-                                 current_etag=f'"{current.etag}"')
+    require_matching_etag(current.etag, if_match, "draft",
+                          missing="Send If-Match with the draft's ETag from the preview you looked at.",
+                          stale="The proposals changed since your preview; look at the new figures first.")
     if not current.proposals:
         raise Conflict("No accepted proposals to publish.")
     row = add_script_version(session, current.body, effective_from=effective_from, created_by=lead)

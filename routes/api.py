@@ -11,7 +11,7 @@ from typing import Any
 from flask import Response, request
 from flask.views import MethodView
 from flask_jwt_extended import current_user
-from flask_smorest import Blueprint
+from flask_smorest import Blueprint, Page
 
 from accounts.auth import ALL_ROLES, polled_read, roles_required, viewer
 from api.context import app_settings, database, db_session, services
@@ -81,15 +81,12 @@ class Meetings(MethodView):
     @roles_required(*ALL_ROLES)
     @blp.arguments(MeetingQuerySchema, location="query")
     @blp.response(200, MeetingSchema(many=True))
-    @blp.paginate()
+    @blp.paginate(Page)
     @errors(404)
-    def get(self, query, pagination_parameters):
+    def get(self, query):
         """The meetings of a day (default: today in the rep's time zone), in time order, paged like every list
         (50 a page by default). `/route` is the same day unpaged, with its ETag."""
-        meetings = service.meetings_of_day(db_session(), current_user, day=query.get("day"), rep_id=query.get("rep_id"))
-        pagination_parameters.item_count = len(meetings)
-        start = pagination_parameters.first_item
-        return meetings[start:start + pagination_parameters.page_size]
+        return service.meetings_of_day(db_session(), current_user, day=query.get("day"), rep_id=query.get("rep_id"))
 
     @roles_required(*PLANNERS)
     @idempotent
