@@ -7,7 +7,7 @@ deadline day in the owner's time zone).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
@@ -43,8 +43,8 @@ def end_of_deadline_day(deadline_at: datetime, time_zone: str) -> datetime:
 
 
 def expiry_moment(deadline_at: datetime, time_zone: str) -> datetime:
-    """The last second a task can be worked: 23:59:59 of the deadline's local day, as an instant."""
-    return end_of_deadline_day(deadline_at, time_zone) - timedelta(seconds=1)
+    """The last second a task can be worked: 23:59:59 of the deadline's local day, as a UTC instant."""
+    return (end_of_deadline_day(deadline_at, time_zone) - timedelta(seconds=1)).astimezone(UTC)
 
 
 def is_expired(deadline_at: datetime, time_zone: str, now: datetime) -> bool:
@@ -88,7 +88,8 @@ def retry_deadline(failed_at: datetime, time_zone: str, business_days: int = 2, 
     """A follow-up deadline N business days later, at the end of that local day."""
     zone = ZoneInfo(time_zone)
     day = add_business_days(failed_at.astimezone(zone).date(), business_days, country)
-    return datetime.combine(day, time(23, 59, 59), zone)
+    # UTC inside (the module's rule): an answer made from this value reads the same as one read back later.
+    return datetime.combine(day, time(23, 59, 59), zone).astimezone(UTC)
 
 
 def should_escalate(missed_attempts: int, escalate_after: int = 3) -> bool:

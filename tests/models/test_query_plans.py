@@ -4,7 +4,7 @@ exact SQL the app runs, on a fleet's history (benchmarks/read_dataset.py) with f
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date
 
 import pytest
 from sqlalchemy import event, select
@@ -17,9 +17,14 @@ from routes.sync_tokens import SyncTokens
 from storage.db import Database
 from storage.migrations import upgrade_database
 from storage.raw_reads import read_connection
+from tests.conftest import WEDNESDAY, WEDNESDAY_8AM
 from tests.support.servers import postgres_server
 
-TODAY = datetime.now(UTC).date()
+# The fleet's history and the reads are pinned to one working day (a Wednesday, 08:00 in Moscow): the full
+# reload skips meetings that ended before now - 12 h, so a real clock (a Sunday, a late hour, --clock-shift-hours)
+# would move "today" away from the day the data was built around.
+TODAY = WEDNESDAY
+pytestmark = pytest.mark.time_machine(WEDNESDAY_8AM)
 TOKENS = SyncTokens("query-plans-test-key-that-is-long-enough")
 
 
@@ -40,7 +45,7 @@ def fleet_database(request, tmp_path_factory):
         url = request.getfixturevalue("postgres_url")
         fleet = Fleet(reps=300, years=0.1, today=TODAY)
     upgrade_database(url)
-    build(url, fleet, password_hash="unused")
+    build(url, fleet, password_hash="unused", now=WEDNESDAY_8AM)
     database = Database(url)
     yield database
     database.dispose()
